@@ -1,0 +1,38 @@
+# Two commands for a fresh machine (see README.md):
+#   make book   set up, then build the static site into _build/html (chapters in full mode)
+#   make test   set up, then ruff + unit tests + every chapter under nbval in smoke mode
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: setup book test lint clean benchmark
+
+setup: $(STAMP)
+
+# (Re)create the environment when requirements.txt or pyproject.toml change.
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	# Register this venv's Python as the "python3" kernel, so nbval and the book
+	# execute chapters with the pinned packages and not a system-wide kernel.
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (gentorch)" >/dev/null
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+lint: setup
+	$(BIN)/ruff check gentorch tests benchmarks chapters
+
+# One pytest run, so the closing summary line counts unit tests and notebook cells.
+test: lint
+	MPLBACKEND=Agg GENTORCH_SMOKE=1 $(BIN)/python -m pytest tests chapters \
+		--nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider
+
+book: setup
+	env -u GENTORCH_SMOKE $(BIN)/jupyter-book build . --warningiserror --keep-going
+
+benchmark: setup
+	$(BIN)/python benchmarks/chapter_times.py
+
+clean:
+	rm -rf _build $(VENV) .pytest_cache .ruff_cache data
