@@ -1,4 +1,4 @@
-"""Explorers: one figure driven by a few controls, live in a kernel and static on the web.
+"""Explorers: a figure driven by a few controls, live in a kernel, static on the web.
 
 An explorer is a drawing function ``draw(fig, **values)`` plus a small grid of parameter
 values. :func:`explore` returns an :class:`Explorer`, which Jupyter displays with two
@@ -7,9 +7,9 @@ representations in one output:
 * ``application/vnd.jupyter.widget-view+json`` -- ipywidgets controls (a slider or a
   dropdown per parameter) that redraw one figure in place inside an ``Output`` area.
   Front ends with a kernel (Jupyter, Colab, VS Code) pick this one.
-* ``text/html`` -- the same figure pre-rendered for every point of the grid, behind plain
-  HTML range sliders and a few lines of JavaScript. This needs no kernel, so it is what
-  the static website shows (``_config.yml`` drops the widget view for the HTML builder).
+* ``text/html`` -- the same figure pre-rendered for every point of the grid, behind
+  plain HTML range sliders and a few lines of JavaScript. This needs no kernel, so it is
+  what the static website shows (``_config.yml`` drops the widget view there).
 
 Both use the same grid of values and the same ``draw`` function, so a reader sees the
 same figures on the website as in a kernel. Only ipywidgets API common to versions 7.7
@@ -164,10 +164,10 @@ class Explorer:
         """Base64 PNGs for every grid point, in row-major order of ``params``."""
         if self._frames is None:
             names = list(self.params)
-            self._frames = [
-                base64.b64encode(self.render(**dict(zip(names, combo)))).decode("ascii")
-                for combo in itertools.product(*self.params.values())
-            ]
+            self._frames = []
+            for combo in itertools.product(*self.params.values()):
+                png = self.render(**dict(zip(names, combo, strict=True)))
+                self._frames.append(base64.b64encode(png).decode("ascii"))
         return self._frames
 
     def to_html(self) -> str:
@@ -274,7 +274,7 @@ class Explorer:
 
 def _flat_index(indices: Sequence[int], sizes: Sequence[int]) -> int:
     k = 0
-    for i, size in zip(indices, sizes):
+    for i, size in zip(indices, sizes, strict=True):
         k = k * size + i
     return k
 
@@ -308,7 +308,7 @@ def explore(
     """Explore a figure over a grid of parameter values, live or on the static site.
 
     Args:
-        draw: ``draw(fig, **values)`` adds axes to the empty ``matplotlib.figure.Figure``
+        draw: ``draw(fig, **values)`` adds axes to the empty matplotlib ``Figure``
             ``fig`` and draws on them; it is called once per redraw.
         params: ``{name: [values...]}``; numeric values get a slider, others a dropdown.
         initial: starting value per name (default: the first value of each list).

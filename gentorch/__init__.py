@@ -1,0 +1,32 @@
+"""gentorch: small, readable building blocks for the gentorch book.
+
+The version string is the book edition. Importing gentorch has no side effects: no
+global seeds, no rcParams, no environment variables read.
+
+Modules: ``utils`` (seeding, devices, shapes), ``data`` (toy sets, digits, MNIST),
+``train`` (History, train_loop), ``plot`` (figures), ``widgets`` (explorers).
+"""
+
+from . import data, plot, train, utils, widgets
+from .train import History, train_loop
+from .utils import count_parameters, eval_mode, expand_like, get_device, seed_everything
+from .widgets import explore
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "data",
+    "plot",
+    "train",
+    "utils",
+    "widgets",
+    "History",
+    "train_loop",
+    "count_parameters",
+    "eval_mode",
+    "expand_like",
+    "get_device",
+    "seed_everything",
+    "explore",
+]

@@ -1,0 +1,342 @@
+"""Figures for the book: 2-D samples, densities, decision boundaries, images, curves.
+
+Every function draws on `ax` (a new figure when None) and returns the Axes. Nothing
+here calls `plt.show()` or changes matplotlib's global settings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+
+from gentorch.train import History
+
+__all__ = [
+    "decision_boundary",
+    "density_contour",
+    "grid_points",
+    "history",
+    "image_grid",
+    "scatter_2d",
+]
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots()
+    elif not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax)}")
+    return ax
+
+
+def _numpy(name: str, x: Any) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().float().numpy()
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        kind = type(x).__name__
+        raise TypeError(f"{name} must be a tensor or array; got {kind}") from error
+
+
+def _check_limits(name: str, lim: Any) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in lim)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be a pair (low, high); got {lim!r}") from error
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"{name} must be finite with low < high; got {lim!r}")
+    return low, high
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}")
+
+
+def grid_points(
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    *,
+    resolution: int = 100,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Evaluation grid over a rectangle, for densities and classifiers.
+
+    Args:
+        xlim: (low, high) of the first coordinate.
+        ylim: (low, high) of the second coordinate.
+        resolution: points per axis.
+
+    Returns:
+        xx, yy: float32 meshgrid ("xy" indexing: xx varies along columns).
+        points: float32 rows (xx[i, j], yy[i, j]) in row-major order.
+
+    Shapes:
+        xx, yy: (resolution, resolution); points: (resolution**2, 2).
+    """
+    x_low, x_high = _check_limits("xlim", xlim)
+    y_low, y_high = _check_limits("ylim", ylim)
+    _check_int("resolution", resolution, 2)
+    xs = torch.linspace(x_low, x_high, resolution)
+    ys = torch.linspace(y_low, y_high, resolution)
+    xx, yy = torch.meshgrid(xs, ys, indexing="xy")
+    points = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)  # (R, R) -> (R*R, 2)
+    return xx, yy, points
+
+
+def _evaluate_on_grid(
+    name: str, fn: Callable, xlim: Any, ylim: Any, resolution: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not callable(fn):
+        raise TypeError(f"{name} must be callable; got {type(fn).__name__}")
+    xx, yy, points = grid_points(xlim, ylim, resolution=resolution)
+    with torch.no_grad():
+        values = torch.as_tensor(fn(points))
+    if values.shape != (len(points),):
+        raise ValueError(
+            f"{name} must map (M, 2) points to shape (M,) = ({len(points)},); "
+            f"got {tuple(values.shape)}"
+        )
+    values = values.detach().cpu().double().reshape(xx.shape)  # (R*R,) -> (R, R)
+    return xx.numpy(), yy.numpy(), values.numpy()
+
+
+def scatter_2d(
+    x: Any,
+    *,
+    labels: Any = None,
+    ax: Axes | None = None,
+    s: float = 6,
+    alpha: float = 0.6,
+    title: str | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Scatter plot of 2-D points, coloured by class when `labels` is given.
+
+    Args:
+        x: points, tensor or array.
+        labels: optional class of each point; one colour and legend entry per class.
+        ax: axes to draw on; None creates a figure.
+        s, alpha: marker size and opacity.
+        title: axes title.
+        **kwargs: passed on to `Axes.scatter`.
+
+    Shapes:
+        x: (N, 2); labels: (N,).
+    """
+    points = _numpy("x", x)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"x must have shape (N, 2); got {points.shape}")
+    ax = _axes(ax)
+    if labels is None:
+        ax.scatter(points[:, 0], points[:, 1], s=s, alpha=alpha, **kwargs)
+    else:
+        if isinstance(labels, torch.Tensor):
+            labels = labels.cpu()
+        classes = np.asarray(labels)
+        if classes.shape != (len(points),):
+            raise ValueError(
+                f"labels must have shape (N,) = ({len(points)},); got {classes.shape}"
+            )
+        for c in np.unique(classes):
+            mask = classes == c
+            xs, ys = points[mask, 0], points[mask, 1]
+            ax.scatter(xs, ys, s=s, alpha=alpha, label=str(c), **kwargs)
+        ax.legend(title="class", markerscale=2)
+    if title is not None:
+        ax.set_title(title)
+    ax.set_aspect("equal", adjustable="box")
+    return ax
+
+
+def density_contour(
+    log_prob_fn: Callable[[torch.Tensor], torch.Tensor],
+    *,
+    xlim: tuple[float, float] = (-3, 3),
+    ylim: tuple[float, float] = (-3, 3),
+    resolution: int = 100,
+    ax: Axes | None = None,
+    levels: int | Sequence[float] = 8,
+    filled: bool = True,
+    cmap: str = "Blues",
+) -> Axes:
+    """Contours of a 2-D density p(x) = exp(log_prob_fn(x)) over a rectangle.
+
+    Args:
+        log_prob_fn: maps float32 points (M, 2) on the CPU to log-densities (M,);
+            called under `torch.no_grad()`.
+        xlim, ylim: plotted rectangle.
+        resolution: grid points per axis.
+        ax: axes to draw on; None creates a figure.
+        levels: number of contour levels, or the levels themselves (density units).
+        filled: filled contours (`contourf`) instead of lines.
+        cmap: colormap name.
+    """
+    xx, yy, log_p = _evaluate_on_grid(
+        "log_prob_fn", log_prob_fn, xlim, ylim, resolution
+    )
+    ax = _axes(ax)
+    draw = ax.contourf if filled else ax.contour
+    draw(xx, yy, np.exp(log_p), levels=levels, cmap=cmap)
+    ax.set_aspect("equal")
+    return ax
+
+
+def decision_boundary(
+    prob_fn: Callable[[torch.Tensor], torch.Tensor],
+    *,
+    xlim: tuple[float, float] = (-3, 3),
+    ylim: tuple[float, float] = (-3, 3),
+    resolution: int = 200,
+    ax: Axes | None = None,
+    level: float = 0.5,
+    filled: bool = True,
+    color: str = "k",
+    label: str | None = None,
+    linestyles: str = "-",
+) -> Axes:
+    """Draw the curve p(y=1 | x) = level of a binary classifier on 2-D inputs.
+
+    Args:
+        prob_fn: maps float32 points (M, 2) on the CPU to probabilities (M,);
+            called under `torch.no_grad()`.
+        xlim, ylim: plotted rectangle.
+        resolution: grid points per axis.
+        ax: axes to draw on; None creates a figure.
+        level: probability of the drawn contour, in (0, 1).
+        filled: also shade the background by p (light, red = class 1).
+        color, linestyles: style of the boundary line.
+        label: legend entry for the boundary (a proxy line is added).
+    """
+    ok = isinstance(level, int | float) and not isinstance(level, bool)
+    if not ok or not 0 < level < 1:
+        raise ValueError(f"level must be a number in (0, 1); got {level!r}")
+    xx, yy, p = _evaluate_on_grid("prob_fn", prob_fn, xlim, ylim, resolution)
+    ax = _axes(ax)
+    if filled:
+        ax.contourf(xx, yy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.25)
+    if p.min() < level < p.max():  # otherwise there is no boundary to draw
+        ax.contour(xx, yy, p, levels=[level], colors=color, linestyles=linestyles)
+    if label is not None:
+        proxy = Line2D([], [], color=color, linestyle=linestyles, label=label)
+        ax.add_line(proxy)
+        ax.legend()
+    return ax
+
+
+def image_grid(
+    images: Any,
+    *,
+    nrow: int | None = None,
+    ax: Axes | None = None,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    cmap: str = "gray",
+    title: str | None = None,
+    pad: int = 1,
+) -> Axes:
+    """Tile a batch of images into one picture (like torchvision's `make_grid`).
+
+    Args:
+        images: grayscale or RGB images, tensor or array.
+        nrow: images per row; None uses ceil(sqrt(N)).
+        ax: axes to draw on; None creates a figure.
+        value_range: (low, high) pixel values shown as black and white.
+        cmap: colormap for grayscale images.
+        title: axes title.
+        pad: pixels between tiles (left transparent).
+
+    Shapes:
+        images: (N, H, W), (N, 1, H, W) or (N, 3, H, W).
+    """
+    batch = _numpy("images", images)
+    if batch.ndim == 3:
+        batch = batch[:, None]  # (N, H, W) -> (N, 1, H, W)
+    if batch.ndim != 4 or batch.shape[1] not in (1, 3) or len(batch) == 0:
+        raise ValueError(
+            "images must have shape (N, H, W), (N, 1, H, W) or (N, 3, H, W) with "
+            f"N >= 1; got {np.shape(images)}"
+        )
+    low, high = _check_limits("value_range", value_range)
+    n, channels, h, w = batch.shape
+    if nrow is None:
+        nrow = math.ceil(math.sqrt(n))
+    _check_int("nrow", nrow, 1)
+    _check_int("pad", pad, 0)
+    if cmap not in matplotlib.colormaps:
+        raise ValueError(f"cmap must be a matplotlib colormap name; got {cmap!r}")
+    cols, rows = min(nrow, n), math.ceil(n / nrow)
+    tiles = np.clip((batch - low) / (high - low), 0, 1).transpose(0, 2, 3, 1)
+    if channels == 1:  # (N, H, W, 1) -> (N, H, W, 3) through the colormap
+        tiles = matplotlib.colormaps[cmap](tiles[..., 0])[..., :3]
+    # RGBA canvas: padding keeps alpha 0, so the axes background shows through.
+    canvas = np.zeros((rows * (h + pad) - pad, cols * (w + pad) - pad, 4))
+    for i, tile in enumerate(tiles):  # tile: (H, W, 3)
+        top, left = (i // cols) * (h + pad), (i % cols) * (w + pad)
+        canvas[top : top + h, left : left + w, :3] = tile
+        canvas[top : top + h, left : left + w, 3] = 1
+    ax = _axes(ax)
+    ax.imshow(canvas, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    kernel = np.ones(window) / window
+    return np.convolve(values, kernel, mode="valid")
+
+
+def history(
+    hist: History,
+    names: str | Sequence[str] | None = None,
+    *,
+    ax: Axes | None = None,
+    smooth: int = 0,
+    logy: bool = False,
+) -> Axes:
+    """Plot logged series of a `History` against their steps.
+
+    Args:
+        hist: the history.
+        names: a series name, several, or None for all.
+        ax: axes to draw on; None creates a figure.
+        smooth: moving-average window; > 1 draws the raw curve faintly and the
+            average (plotted at the window's last step) on top.
+        logy: logarithmic y axis.
+    """
+    if not isinstance(hist, History):
+        kind = type(hist).__name__
+        raise TypeError(f"hist must be a gentorch.train.History; got {kind}")
+    if names is None:
+        selected = hist.names
+    else:
+        selected = [names] if isinstance(names, str) else list(names)
+    unknown = [name for name in selected if name not in hist]
+    if unknown or not selected:
+        raise ValueError(f"names must be among {hist.names}; got {names!r}")
+    _check_int("smooth", smooth, 0)
+    ax = _axes(ax)
+    for name in selected:
+        steps, values = np.asarray(hist.steps(name)), np.asarray(hist[name])
+        window = min(smooth, len(values))
+        if window > 1:
+            (line,) = ax.plot(steps, values, alpha=0.3)
+            smoothed = _moving_average(values, window)
+            ax.plot(steps[window - 1 :], smoothed, color=line.get_color(), label=name)
+        else:
+            ax.plot(steps, values, label=name)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.legend()
+    return ax

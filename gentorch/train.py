@@ -1,0 +1,191 @@
+"""Training bookkeeping: a `History` of logged scalars and a short `train_loop`.
+
+The chapter owns the training step (zero_grad, backward, optimizer step stay visible
+in the chapter); `train_loop` only repeats it, logs what it returns and shows a
+progress bar.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from tqdm.auto import trange
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["History", "train_loop"]
+
+
+def _to_float(name: str, value: Any) -> float:
+    """Python number, NumPy scalar or 0-d tensor -> float; NaN is kept on purpose."""
+    if isinstance(value, torch.Tensor):
+        bad = value.ndim != 0 or value.is_complex() or value.dtype == torch.bool
+    elif isinstance(value, np.ndarray | np.generic):
+        bad = value.ndim != 0 or value.dtype.kind not in "iuf"
+    else:
+        bad = not isinstance(value, numbers.Real) or isinstance(value, bool)
+    if bad:
+        shape = tuple(getattr(value, "shape", ()))
+        raise ValueError(
+            f"{name} must be a real scalar (number or 0-d tensor); "
+            f"got {type(value).__name__} with shape {shape}"
+        )
+    return float(value.item() if isinstance(value, torch.Tensor) else value)
+
+
+class History:
+    """Named series of scalars logged during training, each with its own steps.
+
+    Example:
+        >>> history = History()
+        >>> history.log(loss=0.7, accuracy=0.5)
+        >>> history.log(step=10, loss=0.3)
+        >>> history["loss"], history.steps("loss")
+        ([0.7, 0.3], [0, 10])
+    """
+
+    def __init__(self) -> None:
+        self._steps: dict[str, list[int]] = {}
+        self._values: dict[str, list[float]] = {}
+
+    def log(self, step: int | None = None, **scalars: Any) -> None:
+        """Append one value to each named series.
+
+        Args:
+            step: step of these values; None uses, per name, the number of values
+                already logged under that name.
+            **scalars: name=value with a Python/NumPy real number or a 0-d tensor
+                (converted with `.item()`; NaN and inf are kept, they are telling).
+        """
+        if step is not None and (
+            isinstance(step, bool) or not isinstance(step, int) or step < 0
+        ):
+            raise ValueError(f"step must be None or an int >= 0; got {step!r}")
+        if not scalars:
+            raise ValueError("log needs at least one name=value scalar")
+        values = {name: _to_float(name, value) for name, value in scalars.items()}
+        for name, value in values.items():
+            steps = self._steps.setdefault(name, [])
+            steps.append(len(steps) if step is None else step)
+            self._values.setdefault(name, []).append(value)
+
+    def _check_name(self, name: str) -> None:
+        if name not in self._values:
+            raise KeyError(f"no series named {name!r}; known names: {self.names}")
+
+    def __getitem__(self, name: str) -> list[float]:
+        """Values logged under `name` (a copy)."""
+        self._check_name(name)
+        return list(self._values[name])
+
+    def steps(self, name: str) -> list[int]:
+        """Steps at which `name` was logged (a copy)."""
+        self._check_name(name)
+        return list(self._steps[name])
+
+    def last(self, name: str) -> float:
+        """Most recent value logged under `name`."""
+        self._check_name(name)
+        return self._values[name][-1]
+
+    @property
+    def names(self) -> list[str]:
+        """Series names, in the order they were first logged."""
+        return list(self._values)
+
+    def __len__(self) -> int:
+        """Number of named series."""
+        return len(self._values)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{name}: {len(v)}" for name, v in self._values.items())
+        return f"History({sizes})"
+
+    def to_dict(self) -> dict[str, dict[str, list]]:
+        """Plain copy: {name: {"steps": [int, ...], "values": [float, ...]}}."""
+        return {
+            name: {"steps": list(self._steps[name]), "values": list(values)}
+            for name, values in self._values.items()
+        }
+
+    def plot(
+        self,
+        names: str | list[str] | None = None,
+        *,
+        ax: Axes | None = None,
+        smooth: int = 0,
+    ) -> Axes:
+        """Plot series against their steps; see `gentorch.plot.history`."""
+        from gentorch.plot import history as plot_history
+
+        return plot_history(self, names, ax=ax, smooth=smooth)
+
+
+def train_loop(
+    step_fn: Callable[[int], Mapping[str, float | torch.Tensor]],
+    num_steps: int,
+    *,
+    history: History | None = None,
+    log_every: int = 1,
+    desc: str | None = None,
+    progress: bool = True,
+) -> History:
+    """Call `step_fn(step)` for step = 0, ..., num_steps - 1 and log what it returns.
+
+    `step_fn` does one complete training step and returns a mapping of scalars such
+    as `{"loss": loss.detach()}`. Every `log_every` steps (and at step 0) those
+    scalars go into the history at that step and onto the progress bar. Other steps
+    do not convert tensors to floats, so they cost no device synchronisation.
+
+    Args:
+        step_fn: one training step; receives the 0-based step index.
+        num_steps: number of calls (0 is allowed and does nothing).
+        history: history to extend (new steps are again numbered from 0); None
+            starts a fresh one.
+        log_every: log every this many steps.
+        desc: label of the progress bar.
+        progress: show a tqdm progress bar.
+
+    Returns:
+        The history holding the logged scalars.
+    """
+    if not callable(step_fn):
+        raise TypeError(f"step_fn must be callable; got {type(step_fn).__name__}")
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int):
+        raise TypeError(f"num_steps must be an int; got {type(num_steps).__name__}")
+    if num_steps < 0:
+        raise ValueError(f"num_steps must be >= 0; got {num_steps}")
+    if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1:
+        raise ValueError(f"log_every must be an int >= 1; got {log_every!r}")
+    if history is None:
+        history = History()
+    elif not isinstance(history, History):
+        kind = type(history).__name__
+        raise TypeError(f"history must be a gentorch.train.History or None; got {kind}")
+    if desc is not None and not isinstance(desc, str):
+        raise TypeError(f"desc must be a str or None; got {type(desc).__name__}")
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be a bool; got {type(progress).__name__}")
+
+    bar = trange(num_steps, desc=desc, disable=not progress)
+    for step in bar:
+        scalars = step_fn(step)
+        if not isinstance(scalars, Mapping):
+            raise TypeError(
+                "step_fn must return a mapping of name -> scalar, e.g. "
+                f"{{'loss': loss.detach()}}; got {type(scalars).__name__}"
+            )
+        if step % log_every == 0 and scalars:
+            history.log(step=step, **scalars)
+            latest = {name: history.last(name) for name in scalars}
+            bar.set_postfix({k: f"{v:.4g}" for k, v in latest.items()}, refresh=False)
+    bar.close()
+    return history

@@ -1,0 +1,5 @@
+"""Shared test setup: a non-interactive matplotlib backend, chosen before any import."""
+
+import matplotlib
+
+matplotlib.use("Agg")

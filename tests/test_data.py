@@ -1,0 +1,423 @@
+"""Tests for gentorch.data."""
+
+import math
+import socket
+import sys
+import time
+import types
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+
+from gentorch import data
+from gentorch.data import (
+    LabeledData,
+    digits,
+    gaussian_blobs,
+    grid,
+    grid_centers,
+    infinite,
+    mnist,
+    moons,
+    ring,
+    ring_centers,
+    swiss_roll,
+    to_pixel_range,
+    toy_2d,
+)
+
+MEANS = [[0.0, 0.0], [4.0, 0.0], [0.0, 4.0]]
+
+
+def gen(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+# Samplers that take (n, *, generator, dtype) and return x or LabeledData.
+SAMPLERS = {
+    "gaussian_blobs": lambda n, **kw: gaussian_blobs(n, means=MEANS, **kw),
+    "moons": moons,
+    "swiss_roll": swiss_roll,
+    "ring": ring,
+    "grid": grid,
+}
+
+
+def _x(out):
+    return out.x if isinstance(out, LabeledData) else out
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_samplers_shape_dtype_and_determinism(name):
+    sample = SAMPLERS[name]
+    a = sample(50, generator=gen(0))
+    b = sample(50, generator=gen(0))
+    c = sample(50, generator=gen(1))
+    assert _x(a).shape == (50, 2) and _x(a).dtype == torch.float32
+    assert torch.equal(_x(a), _x(b))
+    assert not torch.equal(_x(a), _x(c))
+    if isinstance(a, LabeledData):
+        assert a.y.shape == (50,) and a.y.dtype == torch.int64
+        assert torch.equal(a.y, b.y)
+    x64 = _x(sample(10, generator=gen(0), dtype=torch.float64))
+    assert x64.dtype == torch.float64
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_samplers_use_only_the_given_generator(name):
+    torch.manual_seed(0)
+    state = torch.random.get_rng_state()
+    SAMPLERS[name](20, generator=gen(3))
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_samplers_reject_bad_arguments(name):
+    sample = SAMPLERS[name]
+    for n in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="n must"):
+            sample(n)
+    with pytest.raises(TypeError, match="dtype"):
+        sample(5, dtype=torch.int64)
+    with pytest.raises(TypeError, match="generator"):
+        sample(5, generator=np.random.default_rng(0))
+
+
+def test_gaussian_blobs_class_statistics():
+    covs = [
+        [[1.0, 0.5], [0.5, 1.0]],
+        [[0.2, 0.0], [0.0, 2.0]],
+        [[1.0, 0.0], [0.0, 1.0]],
+    ]
+    priors = [0.2, 0.3, 0.5]
+    x, y = gaussian_blobs(
+        20000, means=MEANS, covs=covs, priors=priors, generator=gen(0)
+    )
+    freqs = torch.bincount(y, minlength=3).double() / len(y)
+    torch.testing.assert_close(
+        freqs, torch.tensor(priors, dtype=torch.float64), atol=0.02, rtol=0
+    )
+    for k in range(3):
+        xk = x[y == k].double()
+        torch.testing.assert_close(
+            xk.mean(0), torch.tensor(MEANS[k]).double(), atol=0.06, rtol=0
+        )
+        torch.testing.assert_close(
+            torch.cov(xk.T), torch.tensor(covs[k]).double(), atol=0.12, rtol=0
+        )
+
+
+def test_gaussian_blobs_shared_cov_default_identity_and_zero_prior():
+    x, y = gaussian_blobs(
+        5000, means=[[0.0], [10.0]], priors=[0.0, 1.0], generator=gen(1)
+    )
+    assert x.shape == (5000, 1) and bool((y == 1).all())
+    assert abs(x.std().item() - 1.0) < 0.05
+    shared = gaussian_blobs(
+        5000, means=MEANS, covs=[[4.0, 0.0], [0.0, 0.25]], generator=gen(2)
+    )
+    x0 = shared.x[shared.y == 0]
+    torch.testing.assert_close(x0.std(0), torch.tensor([2.0, 0.5]), atol=0.1, rtol=0)
+
+
+def test_gaussian_blobs_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="means"):
+        gaussian_blobs(10, means=[1.0, 2.0])
+    with pytest.raises(ValueError, match="covs"):
+        gaussian_blobs(10, means=MEANS, covs=torch.eye(3))
+    with pytest.raises(ValueError, match="covs"):  # not positive definite
+        gaussian_blobs(10, means=MEANS, covs=[[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(ValueError, match="covs"):  # not symmetric
+        gaussian_blobs(10, means=MEANS, covs=[[1.0, 0.5], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="priors"):
+        gaussian_blobs(10, means=MEANS, priors=[0.5, 0.5, 0.5])
+    with pytest.raises(ValueError, match="priors"):
+        gaussian_blobs(10, means=MEANS, priors=[1.2, -0.2, 0.0])
+    with pytest.raises(ValueError, match="priors"):
+        gaussian_blobs(10, means=MEANS, priors=[0.5, 0.5])
+
+
+def test_moons_matches_sklearn_geometry_without_noise():
+    from sklearn.datasets import make_moons
+
+    for n in (7, 100):
+        x, y = moons(n, noise=0.0, generator=gen(0), dtype=torch.float64)
+        ref_x, ref_y = make_moons(n, noise=0.0, shuffle=False)
+        for label in (0, 1):
+            ours = x[y == label].numpy()
+            ref = ref_x[ref_y == label]
+            np.testing.assert_allclose(
+                np.sort(ours, axis=0), np.sort(ref, axis=0), atol=1e-12
+            )
+        assert int((y == 0).sum()) == n // 2
+
+
+def test_moons_noise_and_shuffle():
+    x, y = moons(4000, noise=0.1, generator=gen(0), dtype=torch.float64)
+    upper = x[y == 0]
+    radius = upper.norm(dim=1)
+    assert abs(radius.mean().item() - 1.0) < 0.02
+    assert 0.08 < (radius - 1).std().item() < 0.12
+    assert not bool((y[:2000] == 0).all())  # rows are shuffled
+    with pytest.raises(ValueError, match="noise"):
+        moons(10, noise=-0.1)
+
+
+def test_swiss_roll_geometry_and_scale():
+    x = swiss_roll(5000, noise=0.0, generator=gen(0), dtype=torch.float64)
+    t = x.norm(dim=1) / data.SWISS_ROLL_SCALE  # |(t cos t, t sin t)| = t
+    assert t.min() >= 1.5 * math.pi - 1e-9 and t.max() <= 4.5 * math.pi + 1e-9
+    angle = torch.atan2(x[:, 1], x[:, 0])
+    torch.testing.assert_close(torch.cos(angle), torch.cos(t))
+    assert x.abs().max() < 3.0
+    noisy = swiss_roll(5000, noise=0.25, generator=gen(0))
+    assert (noisy.double() - x).abs().max() > 0
+    with pytest.raises(ValueError, match="noise"):
+        swiss_roll(10, noise=float("nan"))
+
+
+def test_ring_centers_and_samples():
+    centers = ring_centers()
+    assert centers.shape == (8, 2) and centers.dtype == torch.float32
+    torch.testing.assert_close(centers[0], torch.tensor([1.0, 0.0]))
+    torch.testing.assert_close(centers.norm(dim=1), torch.ones(8))
+    torch.testing.assert_close(centers[2], torch.tensor([0.0, 1.0]), atol=1e-6, rtol=0)
+    assert ring_centers(modes=3, radius=2.0).shape == (3, 2)
+    x = ring(4000, generator=gen(0))
+    distances = torch.cdist(x, centers)
+    assert distances.min(dim=1).values.max() < 0.1
+    counts = torch.bincount(distances.argmin(dim=1), minlength=8)
+    assert counts.min() > 400  # uniform mixture: about 500 each
+
+
+def test_ring_centers_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="modes"):
+        ring_centers(modes=0)
+    with pytest.raises(ValueError, match="radius"):
+        ring_centers(radius=-1.0)
+    with pytest.raises(ValueError, match="std"):
+        ring(10, std=-0.01)
+    with pytest.raises(ValueError, match="modes"):
+        ring(10, modes=2.5)
+
+
+def test_grid_centers_and_samples():
+    centers = grid_centers()
+    assert centers.shape == (25, 2) and centers.dtype == torch.float32
+    expected = {
+        (float(a), float(b)) for a in (-4, -2, 0, 2, 4) for b in (-4, -2, 0, 2, 4)
+    }
+    assert {tuple(c) for c in centers.tolist()} == expected
+    x = grid(5000, generator=gen(0))
+    nearest = torch.cdist(x, centers).min(dim=1)
+    assert nearest.values.max() < 0.4
+    assert torch.bincount(nearest.indices, minlength=25).min() > 120
+    with pytest.raises(ValueError, match="std"):
+        grid(10, std="0.05")
+
+
+@pytest.mark.parametrize("name", ["moons", "swiss_roll", "ring", "grid"])
+def test_toy_2d(name):
+    x = toy_2d(name, 64, generator=gen(0))
+    assert x.shape == (64, 2) and x.dtype == torch.float32
+    assert torch.equal(x, toy_2d(name, 64, generator=gen(0)))
+
+
+def test_toy_2d_rejects_unknown_name():
+    with pytest.raises(ValueError, match="name must be one of 'moons'"):
+        toy_2d("spiral", 10)
+    with pytest.raises(ValueError, match="n must"):
+        toy_2d("ring", 0)
+
+
+def test_digits_splits():
+    splits = {name: digits(name) for name in ("train", "val", "test")}
+    assert {k: len(v.x) for k, v in splits.items()} == data.DIGITS_SPLIT_SIZES
+    assert sum(data.DIGITS_SPLIT_SIZES.values()) == 1797
+    for x, y in splits.values():
+        assert x.shape[1:] == (1, 8, 8) and x.dtype == torch.float32
+        assert y.dtype == torch.int64 and set(y.unique().tolist()) <= set(range(10))
+        assert x.min() >= -1 and x.max() <= 1
+    # Disjoint and covering: compare every image+label with the full data set.
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    full = Counter(
+        (bytes(img.astype(np.uint8)), int(t))
+        for img, t in zip(bunch.data, bunch.target, strict=True)
+    )
+    seen = Counter()
+    for x, y in splits.values():
+        pixels = to_pixel_range(x, high=16).round().to(torch.uint8).reshape(len(x), 64)
+        seen.update((bytes(p.numpy()), int(t)) for p, t in zip(pixels, y, strict=True))
+    assert seen == full  # as multisets: disjoint splits that cover all 1797 images
+
+
+def test_digits_deterministic_and_dtype():
+    from sklearn.datasets import load_digits
+
+    images = torch.as_tensor(load_digits().images)
+    a = digits("val", dtype=torch.float64)
+    b = digits("val", dtype=torch.float64)
+    assert a.x.dtype == torch.float64
+    assert torch.equal(a.x, b.x) and torch.equal(a.y, b.y)
+    torch.manual_seed(999)  # the split ignores the global seed
+    torch.testing.assert_close(digits("val").x, a.x.float())
+    pixel = to_pixel_range(a.x[:, 0], high=16)
+    assert all(any(torch.equal(p, img) for img in images) for p in pixel[:5])
+
+
+def test_digits_rejects_bad_split():
+    with pytest.raises(ValueError, match="split must be one of 'train', 'val', 'test'"):
+        digits("validation")
+    with pytest.raises(TypeError, match="dtype"):
+        digits("train", dtype="float32")
+
+
+def test_to_pixel_range_inverts_digits_scaling():
+    pixels = torch.arange(17, dtype=torch.float32)
+    torch.testing.assert_close(to_pixel_range(pixels / 8 - 1, high=16), pixels)
+    out = to_pixel_range(torch.tensor([-3.0, -1.0, 0.0, 1.0, 5.0], dtype=torch.float64))
+    assert out.dtype == torch.float64
+    torch.testing.assert_close(
+        out, torch.tensor([0.0, 0.0, 0.5, 1.0, 1.0], dtype=torch.float64)
+    )
+
+
+def test_to_pixel_range_rejects_bad_input():
+    with pytest.raises(ValueError, match="high"):
+        to_pixel_range(torch.zeros(3), high=0)
+    with pytest.raises(TypeError, match="x"):
+        to_pixel_range(np.zeros(3))
+    with pytest.raises(TypeError, match="x"):
+        to_pixel_range(torch.zeros(3, dtype=torch.int64))
+
+
+def _closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_check_reachable_fails_fast_on_closed_port():
+    start = time.monotonic()
+    with pytest.raises(ConnectionError, match="digits"):
+        data._check_reachable("127.0.0.1", _closed_port(), timeout=2.0)
+    assert time.monotonic() - start < 3
+
+
+def test_check_reachable_succeeds_on_open_port():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        data._check_reachable("127.0.0.1", server.getsockname()[1], timeout=2.0)
+
+
+def test_mnist_without_torchvision_explains_install(monkeypatch):
+    # A None entry in sys.modules makes `import torchvision` raise ImportError,
+    # whether or not torchvision is installed.
+    monkeypatch.setitem(sys.modules, "torchvision", None)
+    with pytest.raises(ImportError, match="pip install torchvision"):
+        mnist()
+
+
+class _FakeMNIST:
+    """Stands in for torchvision.datasets.MNIST: files 'present' after download."""
+
+    mirrors = ["https://example.invalid/mnist/"]
+    downloaded = False
+
+    def __init__(self, root, train=True, download=False):
+        if download:
+            type(self).downloaded = True
+        if not type(self).downloaded:
+            raise RuntimeError("Dataset not found. You can use download=True")
+        n = 6 if train else 4
+        self.data = (
+            torch.tensor([0, 255], dtype=torch.uint8).repeat(n * 392).reshape(n, 28, 28)
+        )
+        self.targets = torch.arange(n)
+
+
+def _install_fake_torchvision(monkeypatch, port):
+    fake_cls = type(
+        "FakeMNIST", (_FakeMNIST,), {"mirrors": [f"http://127.0.0.1:{port}/"]}
+    )
+    datasets = types.SimpleNamespace(MNIST=fake_cls, FashionMNIST=fake_cls)
+    module = types.ModuleType("torchvision")
+    module.datasets = datasets
+    monkeypatch.setitem(sys.modules, "torchvision", module)
+    return fake_cls
+
+
+def test_mnist_offline_raises_connection_error(monkeypatch, tmp_path):
+    fake = _install_fake_torchvision(monkeypatch, _closed_port())
+    with pytest.raises(ConnectionError, match="offline|No internet"):
+        mnist(root=str(tmp_path), timeout=1.0)
+    assert not fake.downloaded  # no download attempted
+
+
+def test_mnist_converts_to_model_range(monkeypatch, tmp_path):
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        fake = _install_fake_torchvision(monkeypatch, server.getsockname()[1])
+        x, y = mnist("test", root=str(tmp_path), timeout=1.0)
+    assert fake.downloaded
+    assert x.shape == (4, 1, 28, 28) and x.dtype == torch.float32
+    assert y.dtype == torch.int64 and y.tolist() == [0, 1, 2, 3]
+    assert x.min() == -1 and x.max() == 1
+
+
+def test_mnist_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="split must be one of 'train', 'test'"):
+        mnist("val")
+    with pytest.raises(ValueError, match="timeout"):
+        mnist(timeout=0)
+    with pytest.raises(TypeError, match="fashion"):
+        mnist(fashion="yes")
+    with pytest.raises(TypeError, match="root"):
+        mnist(root=3)
+
+
+def test_mirror_hosts_default_ports():
+    cls = type("C", (), {"mirrors": ["https://a.example/x/", "http://b.example/"]})
+    assert data._mirror_hosts(cls, "mnist") == [("a.example", 443), ("b.example", 80)]
+    assert data._mirror_hosts(object, "fashion") == [data.MNIST_HOSTS["fashion"]]
+
+
+def test_infinite_reiterates_each_pass():
+    class Epochs:
+        def __init__(self):
+            self.passes = 0
+
+        def __iter__(self):
+            self.passes += 1
+            return iter([self.passes * 10, self.passes * 10 + 1])
+
+    loader = Epochs()
+    stream = infinite(loader)
+    assert [next(stream) for _ in range(5)] == [10, 11, 20, 21, 30]
+    assert loader.passes == 3
+
+
+def test_infinite_with_shuffling_dataloader_reshuffles():
+    dataset = torch.utils.data.TensorDataset(torch.arange(20))
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=20, shuffle=True, generator=gen(0)
+    )
+    stream = infinite(loader)
+    first, second = next(stream)[0], next(stream)[0]
+    assert sorted(first.tolist()) == sorted(second.tolist()) == list(range(20))
+    assert not torch.equal(first, second)
+
+
+def test_infinite_rejects_bad_loaders():
+    with pytest.raises(TypeError, match="loader"):
+        infinite(5)
+    with pytest.raises(TypeError, match="loader"):
+        infinite(iter([1, 2]))
+    with pytest.raises(ValueError, match="loader"):
+        next(infinite([]))

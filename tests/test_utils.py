@@ -1,0 +1,140 @@
+"""Tests for gentorch.utils."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from gentorch.utils import (
+    count_parameters,
+    eval_mode,
+    expand_like,
+    get_device,
+    seed_everything,
+)
+
+
+def test_seed_everything_seeds_all_global_generators_and_returns_generator():
+    g1 = seed_everything(123)
+    draws1 = (
+        random.random(),
+        np.random.rand(),
+        torch.rand(3),
+        torch.rand(3, generator=g1),
+    )
+    g2 = seed_everything(123)
+    draws2 = (
+        random.random(),
+        np.random.rand(),
+        torch.rand(3),
+        torch.rand(3, generator=g2),
+    )
+    assert isinstance(g1, torch.Generator) and g1.device.type == "cpu"
+    assert draws1[0] == draws2[0] and draws1[1] == draws2[1]
+    assert torch.equal(draws1[2], draws2[2]) and torch.equal(draws1[3], draws2[3])
+    g3 = seed_everything(124)
+    assert not torch.equal(torch.rand(3, generator=g3), draws1[3])
+
+
+def test_seed_everything_accepts_large_seed():
+    g = seed_everything(2**63 - 1)
+    assert g.initial_seed() == 2**63 - 1
+
+
+@pytest.mark.parametrize(
+    ("seed", "error"),
+    [(-1, ValueError), (2**63, ValueError), (1.0, TypeError), (True, TypeError)],
+)
+def test_seed_everything_rejects_bad_seed(seed, error):
+    with pytest.raises(error, match="seed"):
+        seed_everything(seed)
+
+
+def test_get_device_returns_available_device(monkeypatch):
+    device = get_device()
+    assert isinstance(device, torch.device)
+    assert device.type in {"cuda", "mps", "cpu"}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert get_device() == torch.device("cpu")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert get_device() == torch.device("mps")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert get_device() == torch.device("cuda")
+
+
+@pytest.mark.parametrize("shape", [(4,), (4, 3), (4, 1, 8, 8)])
+def test_expand_like_shape_dtype_and_broadcast(shape):
+    values = torch.arange(4, dtype=torch.float64)
+    x = torch.ones(shape, dtype=torch.float32)
+    out = expand_like(values, x)
+    assert out.shape == (4,) + (1,) * (len(shape) - 1)
+    assert out.dtype == x.dtype and out.device == x.device
+    product = out * x
+    assert product.shape == x.shape
+    for i in range(4):
+        assert torch.all(product[i] == i)
+
+
+def test_expand_like_follows_float64_and_accepts_length_one():
+    x = torch.ones(5, 2, dtype=torch.float64)
+    out = expand_like(torch.tensor([0.5]), x)
+    assert out.shape == (1, 1) and out.dtype == torch.float64
+
+
+def test_expand_like_rejects_bad_input():
+    x = torch.ones(4, 2)
+    with pytest.raises(ValueError, match="values"):
+        expand_like(torch.ones(4, 1), x)
+    with pytest.raises(ValueError, match="values"):
+        expand_like(torch.ones(3), x)
+    with pytest.raises(ValueError, match="x"):
+        expand_like(torch.ones(1), torch.tensor(1.0))
+    with pytest.raises(TypeError, match="values"):
+        expand_like([1.0, 2.0, 3.0, 4.0], x)
+    with pytest.raises(TypeError, match="x"):
+        expand_like(torch.ones(4), np.ones((4, 2)))
+
+
+def test_count_parameters_trainable_and_all():
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))
+    assert count_parameters(model) == (3 * 4 + 4) + (4 * 2 + 2)
+    model[0].requires_grad_(False)
+    assert count_parameters(model) == 4 * 2 + 2
+    assert count_parameters(model, trainable_only=False) == 16 + 10
+
+
+def test_count_parameters_rejects_bad_input():
+    with pytest.raises(TypeError, match="model"):
+        count_parameters([torch.nn.Parameter(torch.ones(2))])
+    with pytest.raises(TypeError, match="trainable_only"):
+        count_parameters(torch.nn.Linear(2, 2), trainable_only="yes")
+
+
+def test_eval_mode_disables_grad_and_restores_each_flag():
+    model = torch.nn.Sequential(
+        torch.nn.Linear(2, 2), torch.nn.Dropout(0.5), torch.nn.BatchNorm1d(2)
+    )
+    model.train()
+    model[2].eval()  # a submodule deliberately left in eval mode
+    before = [m.training for m in model.modules()]
+    with eval_mode(model) as m:
+        assert m is model
+        assert not any(module.training for module in model.modules())
+        out = model(torch.randn(3, 2))
+        assert not out.requires_grad
+    assert [m.training for m in model.modules()] == before
+    assert torch.is_grad_enabled()
+
+
+def test_eval_mode_restores_flags_after_exception():
+    model = torch.nn.Linear(2, 2).train()
+    with pytest.raises(RuntimeError, match="boom"), eval_mode(model):
+        raise RuntimeError("boom")
+    assert model.training and torch.is_grad_enabled()
+
+
+def test_eval_mode_rejects_non_module():
+    with pytest.raises(TypeError, match="model"):
+        eval_mode("model")
