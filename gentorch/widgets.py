@@ -164,10 +164,11 @@ class Explorer:
         """Base64 PNGs for every grid point, in row-major order of ``params``."""
         if self._frames is None:
             names = list(self.params)
-            self._frames = []
+            frames = []  # cached once complete: a failed draw leaves no partial list
             for combo in itertools.product(*self.params.values()):
                 png = self.render(**dict(zip(names, combo, strict=True)))
-                self._frames.append(base64.b64encode(png).decode("ascii"))
+                frames.append(base64.b64encode(png).decode("ascii"))
+            self._frames = frames
         return self._frames
 
     def to_html(self) -> str:
@@ -177,7 +178,6 @@ class Explorer:
         sizes = [len(self.params[n]) for n in names]
         labels = [[_label(v) for v in self.params[n]] for n in names]
         start = [self.params[n].index(self.initial[n]) for n in names]
-        uid = "gt-explorer-" + hashlib.sha1("".join(frames).encode()).hexdigest()[:12]
         rows = []
         for i, name in enumerate(names):
             rows.append(
@@ -197,7 +197,17 @@ class Explorer:
             else ""
         )
         first = _flat_index(start, sizes)
-        data = json.dumps({"frames": frames, "sizes": sizes, "labels": labels})
+        # Escape <, > and & so that no label can close the <script> element early.
+        data = (
+            json.dumps({"frames": frames, "sizes": sizes, "labels": labels})
+            .replace("<", "\\u003c")
+            .replace(">", "\\u003e")
+            .replace("&", "\\u0026")
+        )
+        # The id depends on everything shown, not only on the images: explorers with the
+        # same frames but other labels, start or title must not share an id on a page.
+        content = json.dumps([names, start, data, self.title])
+        uid = "gt-explorer-" + hashlib.sha1(content.encode()).hexdigest()[:12]
         return (
             f'<div class="gt-explorer" id="{uid}" style="margin:0.5em 0">{title}'
             f"{''.join(rows)}"
@@ -265,7 +275,7 @@ class Explorer:
         if _kernel_with_widgets():
             box = self.widget()
             bundle["application/vnd.jupyter.widget-view+json"] = {
-                "version_major": 2,
+                "version_major": 1,
                 "version_minor": 0,
                 "model_id": box.model_id,
             }

@@ -1,0 +1,438 @@
+"""Tests for gentorch.widgets."""
+
+import base64
+import io
+import itertools
+import json
+import re
+from html.parser import HTMLParser
+from types import SimpleNamespace
+
+import IPython
+import IPython.display
+import ipywidgets
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+import gentorch as gt
+from gentorch import widgets
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TINY = {"figsize": (1, 1), "dpi": 20}
+PARAMS = {"a": [0, 1, 2], "b": ["x", "y"]}
+COMBOS = list(itertools.product(*PARAMS.values()))
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def colour_of(a, b):
+    """The face colour that `colour_draw` paints for a grid point, as 0-255 RGB."""
+    return (a * 100, {"x": 50, "y": 200}[b], 30)
+
+
+class Recorder:
+    """A draw function that paints a colour coding its values and records its calls."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, fig, **values):
+        assert isinstance(fig, Figure) and not fig.axes  # an empty figure every time
+        self.calls.append(values)
+        ax = fig.add_subplot()
+        ax.set_facecolor([c / 255 for c in colour_of(**values)])
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+
+def centre_pixel(png):
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    return image.getpixel((image.size[0] // 2, image.size[1] // 2))
+
+
+def make(params=None, draw=None, **kwargs):
+    return widgets.explore(draw or Recorder(), params or PARAMS, **{**TINY, **kwargs})
+
+
+class Page(HTMLParser):
+    """Collects the tags, attributes, <output> texts and <script> bodies of the HTML."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.tags, self.outputs, self.scripts, self._in = [], [], [], None
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in = tag
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+    def handle_data(self, data):
+        if self._in == "output":
+            self.outputs.append(data)
+        elif self._in == "script":
+            self.scripts.append(data)
+
+    def find(self, tag):
+        return [attrs for name, attrs in self.tags if name == tag]
+
+
+def embedded_data(html_text):
+    (script,) = Page(html_text).scripts
+    match = re.search(r"const d=(.*?);const inputs=", script, re.S)
+    assert match is not None
+    return json.loads(match.group(1))
+
+
+def js_flat_index(positions, sizes):
+    """The index math of the inline JavaScript: ``k = k * d.sizes[i] + j``."""
+    k = 0
+    for i, j in enumerate(positions):
+        k = k * sizes[i] + j
+    return k
+
+
+# -- figure_to_png ---------------------------------------------------------------------
+def test_figure_to_png_gives_png_whose_size_follows_dpi():
+    fig = Figure(figsize=(1, 1))
+    fig.add_subplot().plot([0, 1], [1, 0])
+    small = widgets.figure_to_png(fig, dpi=20)
+    large = widgets.figure_to_png(fig, dpi=40)
+    assert small.startswith(PNG_MAGIC) and large.startswith(PNG_MAGIC)
+    width_small = Image.open(io.BytesIO(small)).size[0]
+    width_large = Image.open(io.BytesIO(large)).size[0]
+    assert 1.8 < width_large / width_small < 2.2
+
+
+def test_figure_to_png_rejects_bad_arguments():
+    with pytest.raises(TypeError, match="fig must be a matplotlib Figure"):
+        widgets.figure_to_png("not a figure")
+    fig = Figure(figsize=(1, 1))
+    for dpi in (0, -5, 1.5, True):
+        with pytest.raises(ValueError, match="dpi"):
+            widgets.figure_to_png(fig, dpi=dpi)
+
+
+# -- construction ----------------------------------------------------------------------
+def test_explore_returns_explorer_with_defaults_and_draws_lazily():
+    draw = Recorder()
+    explorer = gt.explore(draw, PARAMS, **TINY)
+    assert gt.explore is widgets.explore
+    assert isinstance(explorer, widgets.Explorer)
+    assert explorer.params == {"a": [0, 1, 2], "b": ["x", "y"]}
+    assert explorer.initial == {"a": 0, "b": "x"}
+    assert explorer.figsize == (1.0, 1.0) and explorer.dpi == 20
+    assert draw.calls == []  # nothing is rendered before it is asked for
+
+
+def test_explore_copies_tuples_to_lists():
+    explorer = make({"a": (1, 2)}, initial={"a": 2})
+    assert explorer.params == {"a": [1, 2]} and explorer.initial == {"a": 2}
+
+
+def test_explore_rejects_bad_draw_and_params():
+    with pytest.raises(TypeError, match="draw must be callable"):
+        widgets.explore(42, PARAMS)
+    with pytest.raises(TypeError, match="params must be a non-empty mapping"):
+        widgets.explore(Recorder(), {})
+    with pytest.raises(TypeError, match="params must be a non-empty mapping"):
+        widgets.explore(Recorder(), [("a", [1, 2])])
+    with pytest.raises(ValueError, match="params keys must be identifiers"):
+        widgets.explore(Recorder(), {"not ok": [1, 2]})
+    with pytest.raises(ValueError, match="params keys must be identifiers"):
+        widgets.explore(Recorder(), {1: [1, 2]})
+    with pytest.raises(TypeError, match=r"params\['a'\] must be a list or tuple"):
+        widgets.explore(Recorder(), {"a": "abc"})
+    with pytest.raises(TypeError, match=r"params\['a'\] must be a list or tuple"):
+        widgets.explore(Recorder(), {"a": {1, 2}})
+    with pytest.raises(ValueError, match=r"params\['a'\] must hold at least one value"):
+        widgets.explore(Recorder(), {"a": []})
+    with pytest.raises(ValueError, match=r"params\['b'\] has repeated values"):
+        widgets.explore(Recorder(), {"a": [1], "b": [0.5, 0.5]})
+
+
+def test_explore_rejects_grids_larger_than_max_frames():
+    params = {"a": list(range(5)), "b": list(range(5))}
+    assert len(make(params, max_frames=25).params) == 2
+    with pytest.raises(ValueError, match="25 points, more than max_frames=24"):
+        make(params, max_frames=24)
+    with pytest.raises(ValueError, match="more than max_frames=64"):  # the default
+        make({"a": list(range(9)), "b": list(range(8))})
+
+
+def test_explore_rejects_bad_max_frames_and_figsize():
+    for max_frames in (0, 401, 2.5, "8"):
+        with pytest.raises(ValueError, match="max_frames must be an int in"):
+            make(max_frames=max_frames)
+    for figsize in ((1,), (1, 1, 1), (0, 1), (1, -2), ("a", 1)):
+        with pytest.raises(ValueError, match="figsize must be two positive numbers"):
+            make(figsize=figsize)
+
+
+def test_explore_rejects_bad_initial():
+    with pytest.raises(ValueError, match=r"initial has unknown names \['zz'\]"):
+        make(initial={"zz": 1})
+    with pytest.raises(ValueError, match=r"initial\['a'\]=99 is not one of"):
+        make(initial={"a": 99})
+    with pytest.raises(ValueError, match=r"initial\['b'\]='z' is not one of"):
+        make(initial={"a": 1, "b": "z"})
+
+
+# -- frames ----------------------------------------------------------------------------
+def test_render_is_deterministic_and_draws_the_given_values():
+    explorer = make()
+    png = explorer.render(a=2, b="y")
+    assert png.startswith(PNG_MAGIC)
+    assert png == explorer.render(a=2, b="y")
+    assert png != explorer.render(a=2, b="x")
+    assert centre_pixel(png) == colour_of(2, "y")
+
+
+def test_frames_are_pngs_one_per_grid_point_in_row_major_order():
+    explorer = make()
+    frames = explorer.frames()
+    assert len(frames) == 3 * 2
+    pngs = [base64.b64decode(frame, validate=True) for frame in frames]
+    assert all(png.startswith(PNG_MAGIC) for png in pngs)
+    assert len(set(pngs)) == len(pngs)  # distinct draws give distinct frames
+    for png, (a, b) in zip(pngs, COMBOS, strict=True):
+        assert centre_pixel(png) == colour_of(a, b)
+        assert png == explorer.render(a=a, b=b)
+
+
+def test_frames_are_cached():
+    draw = Recorder()
+    explorer = make(draw=draw)
+    first = explorer.frames()
+    explorer.frames()
+    explorer.to_html()
+    explorer.to_html()
+    explorer._repr_mimebundle_()
+    assert explorer.frames() == first
+    assert draw.calls == [dict(zip(PARAMS, combo, strict=True)) for combo in COMBOS]
+
+
+def test_frames_after_a_failed_draw_cover_the_whole_grid():
+    draw = Recorder()
+    failures = []
+
+    def flaky(fig, **values):
+        if values == {"a": 1, "b": "y"} and not failures:
+            failures.append(values)
+            raise RuntimeError("draw failed")
+        draw(fig, **values)
+
+    explorer = make(draw=flaky)
+    with pytest.raises(RuntimeError, match="draw failed"):
+        explorer.frames()
+    frames = explorer.frames()  # not the truncated list from the failed attempt
+    assert len(frames) == len(COMBOS)
+    assert centre_pixel(base64.b64decode(frames[-1])) == colour_of(2, "y")
+
+
+# -- static HTML -----------------------------------------------------------------------
+def test_to_html_has_one_range_slider_per_parameter():
+    explorer = make(initial={"a": 2, "b": "y"})
+    page = Page(explorer.to_html())
+    inputs = page.find("input")
+    assert [attrs["type"] for attrs in inputs] == ["range", "range"]
+    assert [attrs["aria-label"] for attrs in inputs] == ["a", "b"]
+    assert [attrs["min"] for attrs in inputs] == ["0", "0"]
+    assert [attrs["max"] for attrs in inputs] == ["2", "1"]
+    assert [attrs["value"] for attrs in inputs] == ["2", "1"]
+    assert [attrs["data-index"] for attrs in inputs] == ["0", "1"]
+    assert page.outputs == ["2", "y"]  # the labels shown next to the sliders
+    (root,) = [a for a in page.find("div") if a.get("class") == "gt-explorer"]
+    assert root["id"].startswith("gt-explorer-")
+    assert f'getElementById("{root["id"]}")' in page.scripts[0]
+
+
+def test_to_html_embeds_frames_sizes_and_labels():
+    params = {"a": [0.5, 1.0, 2.0], "b": ["x", "y"]}
+    explorer = make(params, draw=lambda fig, a, b: None)
+    data = embedded_data(explorer.to_html())
+    assert set(data) == {"frames", "sizes", "labels"}
+    assert data["frames"] == explorer.frames()
+    assert data["sizes"] == [3, 2]
+    assert data["labels"] == [["0.5", "1", "2"], ["x", "y"]]
+
+
+def test_to_html_initial_image_is_the_frame_of_initial():
+    explorer = make(initial={"a": 1, "b": "y"})
+    (img,) = Page(explorer.to_html()).find("img")
+    src = img["src"]
+    assert src.startswith("data:image/png;base64,")
+    png = base64.b64decode(src.removeprefix("data:image/png;base64,"))
+    assert png == explorer.render(a=1, b="y")
+    assert centre_pixel(png) == colour_of(1, "y")
+    default = Page(make().to_html()).find("img")[0]["src"]
+    assert default.endswith(make().frames()[0])
+
+
+def test_javascript_index_math_matches_frame_order():
+    params = {"a": [0, 1, 2], "b": ["x", "y"], "c": [10, 20, 30, 40]}
+    explorer = make(params, draw=lambda fig, a, b, c: None)
+    html_text = explorer.to_html()
+    (script,) = Page(html_text).scripts
+    assert "k=k*d.sizes[i]+j" in script  # the formula simulated by js_flat_index
+    sizes = embedded_data(html_text)["sizes"]
+    positions = itertools.product(*(range(size) for size in sizes))
+    flat = [js_flat_index(p, sizes) for p in positions]
+    assert flat == list(range(len(flat)))  # slider positions in product order
+    for p, combo in zip(
+        itertools.product(*(range(size) for size in sizes)),
+        itertools.product(*params.values()),
+        strict=True,
+    ):
+        assert combo == tuple(v[i] for v, i in zip(params.values(), p, strict=True))
+        assert js_flat_index(p, sizes) == widgets._flat_index(p, sizes)
+
+
+def test_javascript_index_picks_the_frame_drawn_for_the_slider_values():
+    explorer = make()
+    data = embedded_data(explorer.to_html())
+    for positions in itertools.product(range(3), range(2)):
+        a, b = (PARAMS[name][i] for name, i in zip(PARAMS, positions, strict=True))
+        frame = data["frames"][js_flat_index(positions, data["sizes"])]
+        assert centre_pixel(base64.b64decode(frame)) == colour_of(a, b)
+
+
+def test_to_html_is_deterministic_and_ids_depend_on_content():
+    def root_id(html_text):
+        return re.search(r'id="(gt-explorer-[0-9a-f]+)"', html_text).group(1)
+
+    one, two = make(), make()
+    assert one.to_html() == two.to_html()
+    other = make({"a": [0, 1], "b": ["x", "y"]})
+    assert root_id(other.to_html()) != root_id(one.to_html())
+    # Same images, other labels: two such explorers on one page need distinct ids.
+    blank = make({"a": [1, 2]}, draw=lambda fig, a: None)
+    relabelled = make({"c": [3, 4]}, draw=lambda fig, c: None)
+    assert blank.frames() == relabelled.frames()
+    assert root_id(blank.to_html()) != root_id(relabelled.to_html())
+
+
+def test_to_html_escapes_labels_and_title():
+    params = {"tag": ["<b>", "x&y", "</script><i>"]}
+    explorer = make(params, draw=lambda fig, tag: None, title="<i>T</i>")
+    html_text = explorer.to_html()
+    for raw in ("<b>", "<i>", "x&y"):
+        assert raw not in html_text
+    assert html_text.count("</script>") == 1
+    page = Page(html_text)
+    assert page.outputs == ["<b>"]  # entities decoded by the parser
+    assert "&lt;i&gt;T&lt;/i&gt;" in html_text
+    assert embedded_data(html_text)["labels"] == [params["tag"]]
+
+
+def test_title_is_optional():
+    assert "font-weight:bold" not in make().to_html()
+    assert "My title" in make(title="My title").to_html()
+
+
+# -- live widget -----------------------------------------------------------------------
+@pytest.fixture
+def displayed(monkeypatch):
+    """Records what the widget displays (outside a kernel display() just prints)."""
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    return shown
+
+
+def controls_of(box):
+    return {c.description: c for c in box.children if hasattr(c, "description")}
+
+
+def test_widget_builds_sliders_for_numbers_and_dropdowns_otherwise(displayed):
+    params = {"n": [1, 2.5, 4], "s": ["x", "y"], "flag": [False, True], "m": [1, "x"]}
+    explorer = make(params, draw=lambda fig, **values: None)
+    box = explorer.widget()
+    assert isinstance(box, ipywidgets.VBox)
+    controls = controls_of(box)
+    assert list(controls) == ["n", "s", "flag", "m"]
+    assert isinstance(controls["n"], ipywidgets.SelectionSlider)
+    assert not controls["n"].continuous_update
+    for name in ("s", "flag", "m"):
+        assert isinstance(controls[name], ipywidgets.Dropdown)
+    assert controls["n"].options == (("1", 1), ("2.5", 2.5), ("4", 4))
+    assert isinstance(box.children[-1], ipywidgets.Output)
+    assert explorer.widget() is box  # built once
+
+
+def test_widget_starts_at_initial_and_redraws_on_change(displayed):
+    draw = Recorder()
+    explorer = make(draw=draw, initial={"a": 1, "b": "y"})
+    box = explorer.widget()
+    controls = controls_of(box)
+    assert controls["a"].value == 1 and controls["b"].value == "y"
+    assert draw.calls == [{"a": 1, "b": "y"}]
+    assert len(displayed) == 1
+    assert isinstance(displayed[0], IPython.display.Image)
+    assert displayed[0].data == explorer.render(a=1, b="y")
+
+    cleared = []
+    out = box.children[-1]
+    out.clear_output = lambda **kwargs: cleared.append(kwargs)
+    draw.calls.clear()
+    controls["a"].value = 2
+    assert draw.calls[0] == {"a": 2, "b": "y"}
+    assert cleared == [{"wait": True}]  # redrawn in place
+    assert len(displayed) == 2
+    assert centre_pixel(displayed[-1].data) == colour_of(2, "y")
+    controls["b"].value = "x"
+    assert draw.calls[-1] == {"a": 2, "b": "x"}
+    assert len(displayed) == 3
+    assert centre_pixel(displayed[-1].data) == colour_of(2, "x")
+
+
+def test_widget_shows_escaped_title_first(displayed):
+    box = make(title="<i>T</i>").widget()
+    assert isinstance(box.children[0], ipywidgets.HTML)
+    assert box.children[0].value == "<b>&lt;i&gt;T&lt;/i&gt;</b>"
+
+
+# -- display ---------------------------------------------------------------------------
+def test_mimebundle_outside_a_kernel_has_no_widget_view():
+    explorer = make()
+    assert not widgets._kernel_with_widgets()
+    bundle = explorer._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html"}
+    assert bundle["text/html"] == explorer.to_html()
+    assert bundle["text/plain"] == "Explorer(a, b; 6 pre-rendered frames)"
+    assert explorer._widget is None  # no widget is built for the static view
+
+
+def test_mimebundle_in_a_kernel_adds_the_widget_view(monkeypatch, displayed):
+    monkeypatch.setattr(widgets, "_kernel_with_widgets", lambda: True)
+    explorer = make()
+    bundle = explorer._repr_mimebundle_()
+    assert bundle["text/html"] == explorer.to_html()
+    view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert view == {
+        "version_major": 2,
+        "version_minor": 0,
+        "model_id": explorer.widget().model_id,
+    }
+    assert view["model_id"]
+
+
+def test_kernel_detection(monkeypatch):
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    assert not widgets._kernel_with_widgets()
+    monkeypatch.setattr(IPython, "get_ipython", lambda: SimpleNamespace())
+    assert not widgets._kernel_with_widgets()  # a terminal IPython has no kernel
+    monkeypatch.setattr(IPython, "get_ipython", lambda: SimpleNamespace(kernel=None))
+    assert not widgets._kernel_with_widgets()
+    monkeypatch.setattr(
+        IPython, "get_ipython", lambda: SimpleNamespace(kernel=object())
+    )
+    assert widgets._kernel_with_widgets()
