@@ -24,6 +24,7 @@ import html
 import io
 import itertools
 import json
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -51,6 +52,10 @@ def figure_to_png(fig: Figure, *, dpi: int = 80) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     return buffer.getvalue()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _label(value: Any) -> str:
@@ -110,7 +115,11 @@ class Explorer:
         if not callable(draw):
             raise TypeError(f"draw must be callable draw(fig, **values); got {draw!r}")
         self.params = _check_params(params)
-        if not isinstance(max_frames, int) or not 1 <= max_frames <= _MAX_FRAMES_LIMIT:
+        if (
+            not isinstance(max_frames, int)
+            or isinstance(max_frames, bool)
+            or not 1 <= max_frames <= _MAX_FRAMES_LIMIT
+        ):
             raise ValueError(
                 f"max_frames must be an int in [1, {_MAX_FRAMES_LIMIT}]; "
                 f"got {max_frames!r}"
@@ -126,10 +135,13 @@ class Explorer:
                 "pre-rendered image on the website) or raise max_frames"
             )
         if (
-            len(figsize) != 2
-            or not all(isinstance(s, (int, float)) and s > 0 for s in figsize)
+            not isinstance(figsize, Sequence)
+            or len(figsize) != 2
+            or not all(_is_number(s) and s > 0 for s in figsize)
         ):
             raise ValueError(f"figsize must be two positive numbers; got {figsize!r}")
+        if not isinstance(dpi, int) or isinstance(dpi, bool) or dpi <= 0:
+            raise ValueError(f"dpi must be a positive int; got {dpi!r}")
         initial = dict(initial or {})
         unknown = set(initial) - set(self.params)
         if unknown:
@@ -237,9 +249,7 @@ class Explorer:
         controls = {}
         for name, values in self.params.items():
             options = [(_label(v), v) for v in values]
-            numeric = all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
-            )
+            numeric = all(_is_number(v) for v in values)
             cls = widgets.SelectionSlider if numeric else widgets.Dropdown
             extra = {"continuous_update": False} if numeric else {}
             controls[name] = cls(
@@ -275,7 +285,7 @@ class Explorer:
         if _kernel_with_widgets():
             box = self.widget()
             bundle["application/vnd.jupyter.widget-view+json"] = {
-                "version_major": 1,
+                "version_major": 2,
                 "version_minor": 0,
                 "model_id": box.model_id,
             }

@@ -12,6 +12,7 @@ import IPython
 import IPython.display
 import ipywidgets
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 from PIL import Image
@@ -118,7 +119,7 @@ def test_figure_to_png_rejects_bad_arguments():
         widgets.figure_to_png("not a figure")
     fig = Figure(figsize=(1, 1))
     for dpi in (0, -5, 1.5, True):
-        with pytest.raises(ValueError, match="dpi"):
+        with pytest.raises(ValueError, match="dpi must be a positive int"):
             widgets.figure_to_png(fig, dpi=dpi)
 
 
@@ -170,12 +171,20 @@ def test_explore_rejects_grids_larger_than_max_frames():
 
 
 def test_explore_rejects_bad_max_frames_and_figsize():
-    for max_frames in (0, 401, 2.5, "8"):
+    for max_frames in (0, 401, 2.5, "8", True):
         with pytest.raises(ValueError, match="max_frames must be an int in"):
             make(max_frames=max_frames)
-    for figsize in ((1,), (1, 1, 1), (0, 1), (1, -2), ("a", 1)):
+    for figsize in (5, "ab", (1,), (1, 1, 1), (0, 1), (1, -2), ("a", 1), (True, 1)):
         with pytest.raises(ValueError, match="figsize must be two positive numbers"):
             make(figsize=figsize)
+
+
+def test_explore_rejects_bad_dpi_before_anything_is_drawn():
+    draw = Recorder()
+    for dpi in (0, -3, 1.5, True):
+        with pytest.raises(ValueError, match="dpi must be a positive int"):
+            make(draw=draw, dpi=dpi)
+    assert draw.calls == []
 
 
 def test_explore_rejects_bad_initial():
@@ -366,6 +375,14 @@ def test_widget_builds_sliders_for_numbers_and_dropdowns_otherwise(displayed):
     assert controls["n"].options == (("1", 1), ("2.5", 2.5), ("4", 4))
     assert isinstance(box.children[-1], ipywidgets.Output)
     assert explorer.widget() is box  # built once
+
+
+def test_widget_uses_a_slider_for_numpy_numbers(displayed):
+    explorer = make({"n": list(np.arange(3)), "x": list(np.linspace(0, 1, 3))},
+                    draw=lambda fig, **values: None)
+    controls = controls_of(explorer.widget())
+    assert isinstance(controls["n"], ipywidgets.SelectionSlider)
+    assert isinstance(controls["x"], ipywidgets.SelectionSlider)
 
 
 def test_widget_starts_at_initial_and_redraws_on_change(displayed):
