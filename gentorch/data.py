@@ -2,13 +2,16 @@
 
 Everything except `mnist` works offline. Images are returned in the model range
 [-1, 1]; `to_pixel_range` maps them back. Randomness only comes from the `generator`
-argument (samples are drawn on the generator's device, CPU when it is None).
+argument: samples are drawn on the generator's device (CPU when it is None) in
+float64, except on Apple MPS, which has no float64 and works in float32.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import numbers
+import operator
 import os
 import socket
 from collections.abc import Iterable, Iterator
@@ -64,21 +67,40 @@ class LabeledData(NamedTuple):
     y: torch.Tensor
 
 
-def _check_n(n: Any) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int; got {n!r}")
+def _check_int(name: str, value: Any, *, minimum: int) -> int:
+    """Python or NumPy integer (not bool) >= minimum, as a Python int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+    value = operator.index(value)
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}; got {value}")
+    return value
 
 
-def _check_dtype(dtype: Any) -> None:
+def _check_n(n: Any) -> int:
+    return _check_int("n", n, minimum=1)
+
+
+def _check_dtype(dtype: Any, device: torch.device | None = None) -> None:
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"dtype must be a floating torch.dtype; got {dtype!r}")
+    no_float64 = device is not None and _work_dtype(device) != torch.float64
+    if dtype == torch.float64 and no_float64:
+        raise TypeError(
+            f"dtype must not be torch.float64 on a {device.type} generator, which has "
+            "no float64; use torch.float32 or a CPU generator"
+        )
 
 
-def _check_number(name: str, value: Any, *, positive: bool = False) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value < 0 or (positive and value == 0):
+def _check_number(name: str, value: Any, *, positive: bool = False) -> float:
+    """Python or NumPy real number (not bool), finite and >= 0 (> 0), as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
         bound = "> 0" if positive else ">= 0"
         raise ValueError(f"{name} must be a finite number {bound}; got {value!r}")
+    return value
 
 
 def _device(generator: torch.Generator | None) -> torch.device:
@@ -88,6 +110,28 @@ def _device(generator: torch.Generator | None) -> torch.device:
         kind = type(generator).__name__
         raise TypeError(f"generator must be a torch.Generator or None; got {kind}")
     return generator.device
+
+
+def _work_dtype(device: torch.device) -> torch.dtype:
+    """Dtype the samplers compute in on `device`: float64, but float32 on MPS."""
+    return torch.float32 if device.type == "mps" else torch.float64
+
+
+def _as_cpu_float64(name: str, value: Any) -> torch.Tensor:
+    """Array-like parameter -> detached CPU float64 tensor, for validation."""
+    if isinstance(value, torch.Tensor):
+        if value.is_complex():
+            raise TypeError(f"{name} must hold real numbers; got dtype {value.dtype}")
+        # Copy to the CPU first: MPS tensors cannot be cast to float64 where they are.
+        return value.detach().to("cpu").to(torch.float64)
+    try:
+        # Parse Python floats straight into float64 (via float32 they would round).
+        return torch.as_tensor(value, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as error:
+        kind = type(value).__name__
+        raise TypeError(
+            f"{name} must be an array-like of real numbers; got {kind}"
+        ) from error
 
 
 def gaussian_blobs(
@@ -103,7 +147,8 @@ def gaussian_blobs(
 
     Args:
         n: number of samples.
-        means: component means mu_k, array-like of shape (K, D).
+        means: component means mu_k, array-like of shape (K, D). Like `covs` and
+            `priors`, a list, NumPy array or tensor on any device.
         covs: None (identity for every class), one shared (D, D) covariance, or
             (K, D, D) per-class covariances; each symmetric positive definite.
         priors: class probabilities (K,), non-negative, summing to 1; None = uniform.
@@ -113,17 +158,18 @@ def gaussian_blobs(
     Returns:
         `LabeledData(x, y)` with x (n, D) in `dtype` and y (n,) int64 in [0, K).
     """
-    _check_n(n)
-    _check_dtype(dtype)
+    n = _check_n(n)
     device = _device(generator)
-    mu = torch.as_tensor(means, dtype=torch.float64)
+    _check_dtype(dtype, device)
+    # Validate and factorise on the CPU in float64, whatever device the inputs are on.
+    mu = _as_cpu_float64("means", means)
     if mu.ndim != 2 or mu.shape[0] < 1 or mu.shape[1] < 1 or not mu.isfinite().all():
         raise ValueError(f"means must be finite, shape (K, D); got {tuple(mu.shape)}")
     k, d = mu.shape
     if covs is None:
         sigma = torch.eye(d, dtype=torch.float64).expand(k, d, d)
     else:
-        sigma = torch.as_tensor(covs, dtype=torch.float64)
+        sigma = _as_cpu_float64("covs", covs)
         if sigma.shape == (d, d):
             sigma = sigma.expand(k, d, d)
         if sigma.shape != (k, d, d):
@@ -138,16 +184,22 @@ def gaussian_blobs(
     if priors is None:
         pi = torch.full((k,), 1.0 / k, dtype=torch.float64)
     else:
-        pi = torch.as_tensor(priors, dtype=torch.float64)
-        if pi.shape != (k,) or (pi < 0).any() or abs(float(pi.sum()) - 1.0) > 1e-6:
+        pi = _as_cpu_float64("priors", priors)
+        if (
+            pi.shape != (k,)
+            or not pi.isfinite().all()
+            or (pi < 0).any()
+            or abs(float(pi.sum()) - 1.0) > 1e-6
+        ):
             raise ValueError(
-                f"priors must be None or {k} non-negative numbers summing to 1; "
+                f"priors must be None or {k} finite non-negative numbers summing to 1; "
                 f"got {pi.tolist()}"
             )
-    y = torch.multinomial(pi.to(device), n, replacement=True, generator=generator)
-    eps = torch.randn(n, d, 1, dtype=torch.float64, device=device, generator=generator)
+    work = _work_dtype(device)
+    y = torch.multinomial(pi.to(device, work), n, replacement=True, generator=generator)
+    eps = _randn((n, d, 1), generator)
     # x = mu_y + L_y eps with L_y L_y^T = S_y; (n, D, D) @ (n, D, 1) -> (n, D)
-    x = mu.to(device)[y] + (chol.to(device)[y] @ eps).squeeze(-1)
+    x = mu.to(device, work)[y] + (chol.to(device, work)[y] @ eps).squeeze(-1)
     return LabeledData(x.to(dtype), y)
 
 
@@ -173,14 +225,15 @@ def moons(
     Returns:
         `LabeledData(x, y)` with x (n, 2) and y (n,) int64 saying which moon.
     """
-    _check_n(n)
-    _check_number("noise", noise)
-    _check_dtype(dtype)
+    n = _check_n(n)
+    noise = _check_number("noise", noise)
     device = _device(generator)
+    _check_dtype(dtype, device)
+    work = _work_dtype(device)
     n_upper = n // 2
     n_lower = n - n_upper
-    t_upper = torch.linspace(0, math.pi, n_upper, dtype=torch.float64, device=device)
-    t_lower = torch.linspace(0, math.pi, n_lower, dtype=torch.float64, device=device)
+    t_upper = torch.linspace(0, math.pi, n_upper, dtype=work, device=device)
+    t_lower = torch.linspace(0, math.pi, n_lower, dtype=work, device=device)
     upper = torch.stack([t_upper.cos(), t_upper.sin()], dim=1)
     lower = torch.stack([1 - t_lower.cos(), 0.5 - t_lower.sin()], dim=1)
     x = torch.cat([upper, lower])
@@ -211,11 +264,11 @@ def swiss_roll(
     Returns:
         Samples of shape (n, 2).
     """
-    _check_n(n)
-    _check_number("noise", noise)
-    _check_dtype(dtype)
+    n = _check_n(n)
+    noise = _check_number("noise", noise)
     device = _device(generator)
-    u = torch.rand(n, dtype=torch.float64, device=device, generator=generator)
+    _check_dtype(dtype, device)
+    u = torch.rand(n, dtype=_work_dtype(device), device=device, generator=generator)
     t = 1.5 * math.pi * (1 + 2 * u)
     x = torch.stack([t * t.cos(), t * t.sin()], dim=1)
     x = x + noise * _randn(x.shape, generator)
@@ -228,9 +281,8 @@ def ring_centers(*, modes: int = 8, radius: float = 1.0) -> torch.Tensor:
     Returns:
         float32 tensor (modes, 2); the first centre is (radius, 0).
     """
-    if isinstance(modes, bool) or not isinstance(modes, int) or modes < 1:
-        raise ValueError(f"modes must be a positive int; got {modes!r}")
-    _check_number("radius", radius)
+    modes = _check_int("modes", modes, minimum=1)
+    radius = _check_number("radius", radius)
     angles = 2 * math.pi * torch.arange(modes, dtype=torch.float64) / modes
     return (radius * torch.stack([angles.cos(), angles.sin()], dim=1)).float()
 
@@ -248,13 +300,14 @@ def grid_centers() -> torch.Tensor:
 
 def _randn(shape: tuple[int, ...], generator: torch.Generator | None) -> torch.Tensor:
     device = _device(generator)
-    return torch.randn(shape, dtype=torch.float64, device=device, generator=generator)
+    dtype = _work_dtype(device)
+    return torch.randn(shape, dtype=dtype, device=device, generator=generator)
 
 
 def _mixture(centers: torch.Tensor, n: int, std: float, generator, dtype):
     device = _device(generator)
     k = torch.randint(len(centers), (n,), device=device, generator=generator)
-    centers = centers.to(device=device, dtype=torch.float64)
+    centers = centers.to(device=device, dtype=_work_dtype(device))
     return (centers[k] + std * _randn((n, 2), generator)).to(dtype)
 
 
@@ -275,9 +328,9 @@ def ring(
     Returns:
         Samples of shape (n, 2).
     """
-    _check_n(n)
-    _check_number("std", std)
-    _check_dtype(dtype)
+    n = _check_n(n)
+    std = _check_number("std", std)
+    _check_dtype(dtype, _device(generator))
     return _mixture(ring_centers(modes=modes, radius=radius), n, std, generator, dtype)
 
 
@@ -295,9 +348,9 @@ def grid(
     Returns:
         Samples of shape (n, 2).
     """
-    _check_n(n)
-    _check_number("std", std)
-    _check_dtype(dtype)
+    n = _check_n(n)
+    std = _check_number("std", std)
+    _check_dtype(dtype, _device(generator))
     return _mixture(grid_centers(), n, std, generator, dtype)
 
 
@@ -372,7 +425,7 @@ def to_pixel_range(x: torch.Tensor, *, high: float = 1.0) -> torch.Tensor:
     """
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError(f"x must be a floating torch.Tensor; got {type(x).__name__}")
-    _check_number("high", high, positive=True)
+    high = _check_number("high", high, positive=True)
     return ((x + 1) * (high / 2)).clamp(0, high)
 
 
@@ -428,7 +481,7 @@ def mnist(
         raise TypeError(f"fashion must be a bool; got {type(fashion).__name__}")
     if not isinstance(root, str | os.PathLike):
         raise TypeError(f"root must be a str or path; got {type(root).__name__}")
-    _check_number("timeout", timeout, positive=True)
+    timeout = _check_number("timeout", timeout, positive=True)
     try:
         from torchvision import datasets
     except ImportError as error:

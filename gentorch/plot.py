@@ -7,8 +7,9 @@ here calls `plt.show()` or changes matplotlib's global settings.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -20,6 +21,7 @@ from matplotlib.lines import Line2D
 from gentorch.train import History
 
 __all__ = [
+    "GridPoints",
     "decision_boundary",
     "density_contour",
     "grid_points",
@@ -58,8 +60,36 @@ def _check_limits(name: str, lim: Any) -> tuple[float, float]:
 
 
 def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+    if value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}")
+
+
+def _check_cmap(cmap: Any) -> None:
+    if isinstance(cmap, matplotlib.colors.Colormap):
+        return
+    if not isinstance(cmap, str) or cmap not in matplotlib.colormaps:
+        raise ValueError(
+            f"cmap must be a matplotlib Colormap or a registered name; got {cmap!r}"
+        )
+
+
+def _check_title(title: Any) -> None:
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None; got {type(title).__name__}")
+
+
+class GridPoints(NamedTuple):
+    """An evaluation grid: meshgrid coordinates and the same points as rows.
+
+    Shapes:
+        xx, yy: (R, R); points: (R*R, 2).
+    """
+
+    xx: torch.Tensor
+    yy: torch.Tensor
+    points: torch.Tensor
 
 
 def grid_points(
@@ -67,7 +97,7 @@ def grid_points(
     ylim: tuple[float, float],
     *,
     resolution: int = 100,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+) -> GridPoints:
     """Evaluation grid over a rectangle, for densities and classifiers.
 
     Args:
@@ -76,8 +106,9 @@ def grid_points(
         resolution: points per axis.
 
     Returns:
-        xx, yy: float32 meshgrid ("xy" indexing: xx varies along columns).
-        points: float32 rows (xx[i, j], yy[i, j]) in row-major order.
+        `GridPoints(xx, yy, points)`: xx, yy a float32 meshgrid ("xy" indexing: xx
+        varies along columns) and points its float32 rows (xx[i, j], yy[i, j]) in
+        row-major order, all on the CPU.
 
     Shapes:
         xx, yy: (resolution, resolution); points: (resolution**2, 2).
@@ -89,7 +120,7 @@ def grid_points(
     ys = torch.linspace(y_low, y_high, resolution)
     xx, yy = torch.meshgrid(xs, ys, indexing="xy")
     points = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)  # (R, R) -> (R*R, 2)
-    return xx, yy, points
+    return GridPoints(xx, yy, points)
 
 
 def _evaluate_on_grid(
@@ -129,9 +160,13 @@ def scatter_2d(
         title: axes title.
         **kwargs: passed on to `Axes.scatter`.
 
+    Returns:
+        The axes drawn on.
+
     Shapes:
         x: (N, 2); labels: (N,).
     """
+    _check_title(title)
     points = _numpy("x", x)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"x must have shape (N, 2); got {points.shape}")
@@ -172,14 +207,19 @@ def density_contour(
 
     Args:
         log_prob_fn: maps float32 points (M, 2) on the CPU to log-densities (M,);
-            called under `torch.no_grad()`.
+            called under `torch.no_grad()`. A model on another device or dtype
+            moves them itself: ``lambda x: model.log_prob(x.to(device)).cpu()``.
         xlim, ylim: plotted rectangle.
         resolution: grid points per axis.
         ax: axes to draw on; None creates a figure.
         levels: number of contour levels, or the levels themselves (density units).
         filled: filled contours (`contourf`) instead of lines.
-        cmap: colormap name.
+        cmap: colormap (name or `Colormap`).
+
+    Returns:
+        The axes drawn on.
     """
+    _check_cmap(cmap)
     xx, yy, log_p = _evaluate_on_grid(
         "log_prob_fn", log_prob_fn, xlim, ylim, resolution
     )
@@ -206,8 +246,9 @@ def decision_boundary(
     """Draw the curve p(y=1 | x) = level of a binary classifier on 2-D inputs.
 
     Args:
-        prob_fn: maps float32 points (M, 2) on the CPU to probabilities (M,);
-            called under `torch.no_grad()`.
+        prob_fn: maps float32 points (M, 2) on the CPU to probabilities (M,) in
+            [0, 1] (apply `torch.sigmoid` to logits); called under `torch.no_grad()`.
+            A model on another device moves the points itself.
         xlim, ylim: plotted rectangle.
         resolution: grid points per axis.
         ax: axes to draw on; None creates a figure.
@@ -215,11 +256,22 @@ def decision_boundary(
         filled: also shade the background by p (light, red = class 1).
         color, linestyles: style of the boundary line.
         label: legend entry for the boundary (a proxy line is added).
+
+    Returns:
+        The axes drawn on.
     """
-    ok = isinstance(level, int | float) and not isinstance(level, bool)
+    ok = isinstance(level, numbers.Real) and not isinstance(level, bool)
     if not ok or not 0 < level < 1:
         raise ValueError(f"level must be a number in (0, 1); got {level!r}")
     xx, yy, p = _evaluate_on_grid("prob_fn", prob_fn, xlim, ylim, resolution)
+    finite = p[np.isfinite(p)]
+    if finite.size < p.size or finite.min() < 0 or finite.max() > 1:
+        seen = f"[{finite.min():.3g}, {finite.max():.3g}]" if finite.size else "none"
+        raise ValueError(
+            "prob_fn must return probabilities in [0, 1] (apply torch.sigmoid to "
+            f"logits); got finite values in {seen}"
+            + ("" if finite.size == p.size else " and non-finite values")
+        )
     ax = _axes(ax)
     if filled:
         ax.contourf(xx, yy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.25)
@@ -253,9 +305,13 @@ def image_grid(
         title: axes title.
         pad: pixels between tiles (left transparent).
 
+    Returns:
+        The axes drawn on.
+
     Shapes:
         images: (N, H, W), (N, 1, H, W) or (N, 3, H, W).
     """
+    _check_title(title)
     batch = _numpy("images", images)
     if batch.ndim == 3:
         batch = batch[:, None]  # (N, H, W) -> (N, 1, H, W)
@@ -270,12 +326,13 @@ def image_grid(
         nrow = math.ceil(math.sqrt(n))
     _check_int("nrow", nrow, 1)
     _check_int("pad", pad, 0)
-    if cmap not in matplotlib.colormaps:
-        raise ValueError(f"cmap must be a matplotlib colormap name; got {cmap!r}")
+    _check_cmap(cmap)
+    colormap = matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap
     cols, rows = min(nrow, n), math.ceil(n / nrow)
+    # (N, C, H, W) -> (N, H, W, C), scaled to [0, 1]
     tiles = np.clip((batch - low) / (high - low), 0, 1).transpose(0, 2, 3, 1)
     if channels == 1:  # (N, H, W, 1) -> (N, H, W, 3) through the colormap
-        tiles = matplotlib.colormaps[cmap](tiles[..., 0])[..., :3]
+        tiles = colormap(tiles[..., 0])[..., :3]
     # RGBA canvas: padding keeps alpha 0, so the axes background shows through.
     canvas = np.zeros((rows * (h + pad) - pad, cols * (w + pad) - pad, 4))
     for i, tile in enumerate(tiles):  # tile: (H, W, 3)
@@ -313,6 +370,9 @@ def history(
         smooth: moving-average window; > 1 draws the raw curve faintly and the
             average (plotted at the window's last step) on top.
         logy: logarithmic y axis.
+
+    Returns:
+        The axes drawn on.
     """
     if not isinstance(hist, History):
         kind = type(hist).__name__

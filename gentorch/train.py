@@ -8,7 +8,8 @@ progress bar.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Mapping
+import operator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,19 +22,34 @@ if TYPE_CHECKING:
 __all__ = ["History", "train_loop"]
 
 
+def _check_int(name: str, value: Any, *, minimum: int) -> int:
+    """Python or NumPy integer (not bool) >= minimum, as a Python int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+    value = operator.index(value)
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}; got {value}")
+    return value
+
+
 def _to_float(name: str, value: Any) -> float:
     """Python number, NumPy scalar or 0-d tensor -> float; NaN is kept on purpose."""
     if isinstance(value, torch.Tensor):
-        bad = value.ndim != 0 or value.is_complex() or value.dtype == torch.bool
+        real = not value.is_complex() and value.dtype != torch.bool
     elif isinstance(value, np.ndarray | np.generic):
-        bad = value.ndim != 0 or value.dtype.kind not in "iuf"
+        real = value.dtype.kind in "iuf"
     else:
-        bad = not isinstance(value, numbers.Real) or isinstance(value, bool)
-    if bad:
-        shape = tuple(getattr(value, "shape", ()))
+        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not real:
+        kind = type(value).__name__
+        dtype = getattr(value, "dtype", None)
+        raise TypeError(
+            f"{name} must be a real scalar (number or 0-d tensor); got {kind}"
+            + ("" if dtype is None else f" of dtype {dtype}")
+        )
+    if getattr(value, "ndim", 0) != 0:
         raise ValueError(
-            f"{name} must be a real scalar (number or 0-d tensor); "
-            f"got {type(value).__name__} with shape {shape}"
+            f"{name} must be a scalar (0-d); got shape {tuple(value.shape)}"
         )
     return float(value.item() if isinstance(value, torch.Tensor) else value)
 
@@ -57,15 +73,13 @@ class History:
         """Append one value to each named series.
 
         Args:
-            step: step of these values; None uses, per name, the number of values
-                already logged under that name.
+            step: step (an int >= 0) of these values; None uses, per name, the
+                number of values already logged under that name.
             **scalars: name=value with a Python/NumPy real number or a 0-d tensor
                 (converted with `.item()`; NaN and inf are kept, they are telling).
         """
-        if step is not None and (
-            isinstance(step, bool) or not isinstance(step, int) or step < 0
-        ):
-            raise ValueError(f"step must be None or an int >= 0; got {step!r}")
+        if step is not None:
+            step = _check_int("step", step, minimum=0)
         if not scalars:
             raise ValueError("log needs at least one name=value scalar")
         values = {name: _to_float(name, value) for name, value in scalars.items()}
@@ -102,6 +116,10 @@ class History:
         """Number of named series."""
         return len(self._values)
 
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over the series names, as `names`."""
+        return iter(self.names)
+
     def __contains__(self, name: object) -> bool:
         return name in self._values
 
@@ -122,11 +140,17 @@ class History:
         *,
         ax: Axes | None = None,
         smooth: int = 0,
+        logy: bool = False,
     ) -> Axes:
         """Plot series against their steps; see `gentorch.plot.history`."""
         from gentorch.plot import history as plot_history
 
-        return plot_history(self, names, ax=ax, smooth=smooth)
+        return plot_history(self, names, ax=ax, smooth=smooth, logy=logy)
+
+
+def _next_step(history: History) -> int:
+    """One past the largest step logged under any name; 0 for an empty history."""
+    return 1 + max((max(history.steps(name)) for name in history), default=-1)
 
 
 def train_loop(
@@ -134,58 +158,78 @@ def train_loop(
     num_steps: int,
     *,
     history: History | None = None,
+    start_step: int | None = None,
     log_every: int = 1,
     desc: str | None = None,
     progress: bool = True,
 ) -> History:
-    """Call `step_fn(step)` for step = 0, ..., num_steps - 1 and log what it returns.
+    """Call `step_fn(step)` for step = start_step, ..., start_step + num_steps - 1.
 
     `step_fn` does one complete training step and returns a mapping of scalars such
-    as `{"loss": loss.detach()}`. Every `log_every` steps (and at step 0) those
-    scalars go into the history at that step and onto the progress bar. Other steps
-    do not convert tensors to floats, so they cost no device synchronisation.
+    as `{"loss": loss.detach()}`. At every step that is a multiple of `log_every`,
+    and at the last step, those scalars go into the history at that step and onto
+    the progress bar. Other steps do not convert tensors to floats, so they cost no
+    device synchronisation.
+
+    Steps are global: a second call with the same `history` carries on numbering
+    where the first stopped, so its curve continues instead of starting over at 0.
 
     Args:
-        step_fn: one training step; receives the 0-based step index.
+        step_fn: one training step; receives the global step `start_step + i` for
+            the i-th call (0, 1, ... when the history starts empty).
         num_steps: number of calls (0 is allowed and does nothing).
-        history: history to extend (new steps are again numbered from 0); None
-            starts a fresh one.
+        history: history to extend; None starts a fresh one.
+        start_step: step number of the first call; None means one past the largest
+            step already logged in `history` (0 for a new or empty history).
         log_every: log every this many steps.
         desc: label of the progress bar.
         progress: show a tqdm progress bar.
 
     Returns:
         The history holding the logged scalars.
+
+    Raises:
+        ValueError: if `step_fn` returns a scalar named "step", which would clash
+            with the step number.
     """
     if not callable(step_fn):
         raise TypeError(f"step_fn must be callable; got {type(step_fn).__name__}")
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int):
-        raise TypeError(f"num_steps must be an int; got {type(num_steps).__name__}")
-    if num_steps < 0:
-        raise ValueError(f"num_steps must be >= 0; got {num_steps}")
-    if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1:
-        raise ValueError(f"log_every must be an int >= 1; got {log_every!r}")
+    num_steps = _check_int("num_steps", num_steps, minimum=0)
+    log_every = _check_int("log_every", log_every, minimum=1)
     if history is None:
         history = History()
     elif not isinstance(history, History):
         kind = type(history).__name__
         raise TypeError(f"history must be a gentorch.train.History or None; got {kind}")
+    if start_step is None:
+        start_step = _next_step(history)
+    else:
+        start_step = _check_int("start_step", start_step, minimum=0)
     if desc is not None and not isinstance(desc, str):
         raise TypeError(f"desc must be a str or None; got {type(desc).__name__}")
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be a bool; got {type(progress).__name__}")
 
-    bar = trange(num_steps, desc=desc, disable=not progress)
-    for step in bar:
-        scalars = step_fn(step)
-        if not isinstance(scalars, Mapping):
-            raise TypeError(
-                "step_fn must return a mapping of name -> scalar, e.g. "
-                f"{{'loss': loss.detach()}}; got {type(scalars).__name__}"
-            )
-        if step % log_every == 0 and scalars:
-            history.log(step=step, **scalars)
-            latest = {name: history.last(name) for name in scalars}
-            bar.set_postfix({k: f"{v:.4g}" for k, v in latest.items()}, refresh=False)
-    bar.close()
+    last = start_step + num_steps - 1
+    # The context manager closes the bar even when step_fn raises.
+    with trange(
+        start_step, start_step + num_steps, desc=desc, disable=not progress
+    ) as bar:
+        for step in bar:
+            scalars = step_fn(step)
+            if not isinstance(scalars, Mapping):
+                raise TypeError(
+                    "step_fn must return a mapping of name -> scalar, e.g. "
+                    f"{{'loss': loss.detach()}}; got {type(scalars).__name__}"
+                )
+            if "step" in scalars:
+                raise ValueError(
+                    "step_fn returned a scalar named 'step', which clashes with the "
+                    "step number train_loop logs it at; rename that key"
+                )
+            if scalars and (step % log_every == 0 or step == last):
+                history.log(step=step, **scalars)
+                latest = {name: history.last(name) for name in scalars}
+                postfix = {k: f"{v:.4g}" for k, v in latest.items()}
+                bar.set_postfix(postfix, refresh=False)
     return history

@@ -7,6 +7,8 @@ to pass on explicitly, and `eval_mode` restores exactly what it changed.
 from __future__ import annotations
 
 import contextlib
+import numbers
+import operator
 import random
 from collections.abc import Iterator
 
@@ -30,13 +32,14 @@ def seed_everything(seed: int) -> torch.Generator:
     to pass explicitly to gentorch functions.
 
     Args:
-        seed: a non-negative integer below 2**63.
+        seed: a non-negative integer below 2**63 (Python or NumPy integer).
 
     Returns:
         A fresh CPU `torch.Generator` seeded with `seed`.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be an int; got {type(seed).__name__}")
+    seed = operator.index(seed)
     if not 0 <= seed < 2**63:
         raise ValueError(f"seed must satisfy 0 <= seed < 2**63; got {seed}")
     random.seed(seed)
@@ -68,7 +71,7 @@ def expand_like(values: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
     Args:
         values: one value per example (or a single value for the whole batch).
-        x: the batch the values will be broadcast against.
+        x: the floating batch the values will be broadcast against.
 
     Returns:
         `values` viewed as (B, 1, ..., 1) with `x.ndim` dimensions, on `x`'s device
@@ -81,6 +84,9 @@ def expand_like(values: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         raise TypeError(f"values must be a torch.Tensor; got {type(values).__name__}")
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor; got {type(x).__name__}")
+    if not x.dtype.is_floating_point:
+        # The values are cast to x's dtype; an integer x would silently truncate them.
+        raise TypeError(f"x must be a floating tensor; got dtype {x.dtype}")
     if values.ndim != 1:
         shape = tuple(values.shape)
         raise ValueError(f"values must be 1-D, shape (B,); got shape {shape}")

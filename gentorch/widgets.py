@@ -24,6 +24,7 @@ import html
 import io
 import itertools
 import json
+import keyword
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -47,7 +48,7 @@ def figure_to_png(fig: Figure, *, dpi: int = 80) -> bytes:
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure; got {type(fig).__name__}")
-    if not isinstance(dpi, int) or isinstance(dpi, bool) or dpi <= 0:
+    if not isinstance(dpi, numbers.Integral) or isinstance(dpi, bool) or dpi <= 0:
         raise ValueError(f"dpi must be a positive int; got {dpi!r}")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
@@ -72,10 +73,15 @@ def _check_params(params: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
         )
     checked: dict[str, list[Any]] = {}
     for name, values in params.items():
-        if not isinstance(name, str) or not name.isidentifier():
+        if (
+            not isinstance(name, str)
+            or not name.isidentifier()
+            or keyword.iskeyword(name)
+            or name == "fig"
+        ):
             raise ValueError(
-                f"params keys must be identifiers (they become keyword arguments of "
-                f"draw); got {name!r}"
+                "params keys must be identifiers other than 'fig' and Python "
+                f"keywords (they become keyword arguments of draw); got {name!r}"
             )
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
             raise TypeError(
@@ -140,8 +146,14 @@ class Explorer:
             or not all(_is_number(s) and s > 0 for s in figsize)
         ):
             raise ValueError(f"figsize must be two positive numbers; got {figsize!r}")
-        if not isinstance(dpi, int) or isinstance(dpi, bool) or dpi <= 0:
+        if not isinstance(dpi, numbers.Integral) or isinstance(dpi, bool) or dpi <= 0:
             raise ValueError(f"dpi must be a positive int; got {dpi!r}")
+        if initial is not None and not isinstance(initial, Mapping):
+            raise TypeError(
+                f"initial must be a mapping {{name: value}} or None; got {initial!r}"
+            )
+        if title is not None and not isinstance(title, str):
+            raise TypeError(f"title must be a str or None; got {type(title).__name__}")
         initial = dict(initial or {})
         unknown = set(initial) - set(self.params)
         if unknown:
@@ -226,7 +238,11 @@ class Explorer:
             f'<img alt="explorer figure" style="max-width:100%;height:auto" '
             f'src="data:image/png;base64,{frames[first]}">'
             f"<script>(function(){{"
-            f'const root=document.getElementById("{uid}");'
+            # the script's own container first: the same explorer shown twice on one
+            # page has the same id twice
+            f"const s=document.currentScript;"
+            f'const root=(s&&s.parentElement&&s.parentElement.id==="{uid}")?'
+            f's.parentElement:document.getElementById("{uid}");'
             f"const d={data};"
             f'const inputs=root.querySelectorAll("input[type=range]");'
             f'const img=root.querySelector("img");'

@@ -10,6 +10,7 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
+from torch.overrides import TorchFunctionMode
 
 from gentorch import data
 from gentorch.data import (
@@ -61,8 +62,98 @@ def test_samplers_shape_dtype_and_determinism(name):
     if isinstance(a, LabeledData):
         assert a.y.shape == (50,) and a.y.dtype == torch.int64
         assert torch.equal(a.y, b.y)
-    x64 = _x(sample(10, generator=gen(0), dtype=torch.float64))
+
+
+# First three float64 rows for generator seed 0, recorded on CPU (torch 2.13).
+# A sampler that computed in float32 and cast at the end would miss them by ~1e-8.
+GOLDEN_FLOAT64 = {
+    "gaussian_blobs": [
+        [1.2644587093281903, 3.3125736082679813],
+        [0.1603812602788958, 3.3935488130759346],
+        [3.2169358972296447, 1.0621710284337496],
+    ],
+    "moons": [
+        [1.15409961082440438, -0.02934289057609464],
+        [1.89154776575759787, 0.36014046046291220],
+        [-0.21787893820745574, 0.55684312772806677],
+    ],
+    "swiss_roll": [
+        [0.83497367528158262, 2.62697356524005876],
+        [0.86908025039886683, -2.13789852523744583],
+        [-1.71665569405893237, 0.72858996507198159],
+    ],
+    "ring": [
+        [-0.99635661809665843, 0.00134396328553640],
+        [0.70874893153587903, -0.70404915887833064],
+        [-0.70500695988538720, -0.69805050778510491],
+    ],
+    "grid": [
+        [2.01821690951670796, 4.00671981642768138],
+        [0.00821081225474290, 4.01528805103299913],
+        [-1.98950095400228388, 2.04528130649912754],
+    ],
+}
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_samplers_compute_in_float64_on_cpu(name):
+    sample = SAMPLERS[name]
+    out64, out32 = (
+        sample(3, generator=gen(0), dtype=torch.float64),
+        sample(3, generator=gen(0)),
+    )
+    x64, x32 = _x(out64), _x(out32)
     assert x64.dtype == torch.float64
+    expected = torch.tensor(GOLDEN_FLOAT64[name], dtype=torch.float64)
+    torch.testing.assert_close(x64, expected, atol=1e-12, rtol=0)
+    # Same draws, one rounding at the end: float32 is exactly float64 rounded.
+    assert torch.equal(x32, x64.float())
+    torch.testing.assert_close(x32.double(), expected, atol=1e-6, rtol=0)
+    if isinstance(out64, LabeledData):
+        assert torch.equal(out64.y, out32.y)
+
+
+def test_work_dtype_is_float32_only_on_mps():
+    assert data._work_dtype(torch.device("cpu")) == torch.float64
+    assert data._work_dtype(torch.device("cuda")) == torch.float64
+    assert data._work_dtype(torch.device("mps")) == torch.float32
+
+
+class _FakeMPS(TorchFunctionMode):
+    """Raise, as MPS does, whenever a float64 tensor lives on the meta device."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        outs = out if isinstance(out, tuple | list) else (out,)
+        for t in (*args, *kwargs.values(), *outs):
+            if isinstance(t, torch.Tensor) and t.is_meta and t.dtype == torch.float64:
+                raise TypeError(f"fake MPS has no float64 ({func})")
+        return out
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_samplers_avoid_float64_on_a_device_without_it(name, monkeypatch):
+    # Stand-in for an MPS generator: draws go to the meta device, which the patched
+    # working-dtype helper treats like MPS and _FakeMPS polices.
+    work_dtype = data._work_dtype
+    monkeypatch.setattr(data, "_device", lambda generator: torch.device("meta"))
+    monkeypatch.setattr(
+        data,
+        "_work_dtype",
+        lambda device: torch.float32 if device.type == "meta" else work_dtype(device),
+    )
+    sample = SAMPLERS[name]
+    with _FakeMPS():
+        out = sample(7, generator=gen(0))
+        half = _x(sample(7, generator=gen(0), dtype=torch.float16))
+        with pytest.raises(TypeError, match="dtype"):
+            sample(7, generator=gen(0), dtype=torch.float64)
+    x = _x(out)
+    assert x.is_meta and x.shape == (7, 2) and x.dtype == torch.float32
+    assert half.is_meta and half.dtype == torch.float16
+    if isinstance(out, LabeledData):
+        assert out.y.is_meta and out.y.shape == (7,) and out.y.dtype == torch.int64
 
 
 @pytest.mark.parametrize("name", SAMPLERS)
@@ -76,13 +167,65 @@ def test_samplers_use_only_the_given_generator(name):
 @pytest.mark.parametrize("name", SAMPLERS)
 def test_samplers_reject_bad_arguments(name):
     sample = SAMPLERS[name]
-    for n in (0, -3, 2.5, True):
+    for n in (0, -3, np.int64(0)):
         with pytest.raises(ValueError, match="n must"):
+            sample(n)
+    for n in (2.5, True, np.True_, "5", None, torch.tensor(5)):
+        with pytest.raises(TypeError, match="n must"):
             sample(n)
     with pytest.raises(TypeError, match="dtype"):
         sample(5, dtype=torch.int64)
     with pytest.raises(TypeError, match="generator"):
         sample(5, generator=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_samplers_accept_numpy_scalars(name):
+    sample = SAMPLERS[name]
+    expected = _x(sample(9, generator=gen(0)))
+    for n in (np.int64(9), np.int32(9), np.uint8(9)):
+        assert torch.equal(_x(sample(n, generator=gen(0))), expected)
+
+
+def test_numpy_real_parameters_are_accepted():
+    g = gen
+    assert torch.equal(
+        moons(8, noise=np.float32(0.5), generator=g(0)).x,
+        moons(8, noise=float(np.float32(0.5)), generator=g(0)).x,
+    )
+    assert torch.equal(
+        swiss_roll(8, noise=np.float64(0.1), generator=g(0)),
+        swiss_roll(8, noise=0.1, generator=g(0)),
+    )
+    assert torch.equal(
+        ring(
+            8, modes=np.int64(4), radius=np.float64(2.0), std=np.int8(0), generator=g(0)
+        ),
+        ring(8, modes=4, radius=2.0, std=0.0, generator=g(0)),
+    )
+    assert torch.equal(
+        grid(8, std=np.float64(0.05), generator=g(0)), grid(8, generator=g(0))
+    )
+    assert torch.equal(ring_centers(modes=np.int16(3)), ring_centers(modes=3))
+    x = torch.tensor([-1.0, 1.0])
+    assert torch.equal(
+        to_pixel_range(x, high=np.float64(16)), torch.tensor([0.0, 16.0])
+    )
+
+
+def test_number_arguments_type_versus_value_errors():
+    with pytest.raises(TypeError, match="noise"):
+        moons(10, noise="0.1")
+    with pytest.raises(TypeError, match="noise"):
+        moons(10, noise=True)
+    with pytest.raises(TypeError, match="noise"):
+        swiss_roll(10, noise=torch.tensor(0.1))
+    with pytest.raises(ValueError, match="noise"):
+        swiss_roll(10, noise=np.float64("inf"))
+    with pytest.raises(TypeError, match="high"):
+        to_pixel_range(torch.zeros(3), high=None)
+    with pytest.raises(ValueError, match="high"):
+        to_pixel_range(torch.zeros(3), high=np.float32(-1))
 
 
 def test_gaussian_blobs_class_statistics():
@@ -137,6 +280,42 @@ def test_gaussian_blobs_rejects_bad_arguments():
         gaussian_blobs(10, means=MEANS, priors=[1.2, -0.2, 0.0])
     with pytest.raises(ValueError, match="priors"):
         gaussian_blobs(10, means=MEANS, priors=[0.5, 0.5])
+    for priors in (
+        [float("nan"), 0.5, 0.5],
+        [float("inf"), -float("inf"), 1.0],
+        [float("nan")] * 3,
+    ):
+        with pytest.raises(ValueError, match="priors"):
+            gaussian_blobs(10, means=MEANS, priors=priors)
+    with pytest.raises(TypeError, match="means"):
+        gaussian_blobs(10, means="origin")
+    with pytest.raises(TypeError, match="covs"):
+        gaussian_blobs(10, means=MEANS, covs=torch.eye(2, dtype=torch.complex64))
+    with pytest.raises(TypeError, match="priors"):
+        gaussian_blobs(10, means=MEANS, priors=[None, 0.5, 0.5])
+
+
+def test_gaussian_blobs_parameters_as_tensors_arrays_or_lists():
+    covs = [[1.0, 0.1], [0.1, 0.3]]  # 0.1 is not a float32 number
+    priors = [0.2, 0.3, 0.5]
+    ref = gaussian_blobs(40, means=MEANS, covs=covs, priors=priors, generator=gen(0))
+    as_tensors = gaussian_blobs(
+        40,
+        means=torch.tensor(MEANS, requires_grad=True),
+        covs=torch.tensor(covs, dtype=torch.float64),
+        priors=torch.tensor(priors, dtype=torch.float64),
+        generator=gen(0),
+    )
+    as_arrays = gaussian_blobs(
+        40,
+        means=np.array(MEANS),
+        covs=np.array(covs),
+        priors=np.array(priors),
+        generator=gen(0),
+    )
+    for out in (as_tensors, as_arrays):
+        assert torch.equal(out.x, ref.x) and torch.equal(out.y, ref.y)
+        assert not out.x.requires_grad
 
 
 def test_moons_matches_sklearn_geometry_without_noise():
@@ -169,6 +348,8 @@ def test_swiss_roll_geometry_and_scale():
     x = swiss_roll(5000, noise=0.0, generator=gen(0), dtype=torch.float64)
     t = x.norm(dim=1) / data.SWISS_ROLL_SCALE  # |(t cos t, t sin t)| = t
     assert t.min() >= 1.5 * math.pi - 1e-9 and t.max() <= 4.5 * math.pi + 1e-9
+    # t ~ U[1.5 pi, 4.5 pi] covers the whole range, not a part of it.
+    assert t.min() < 1.6 * math.pi and t.max() > 4.4 * math.pi
     angle = torch.atan2(x[:, 1], x[:, 0])
     torch.testing.assert_close(torch.cos(angle), torch.cos(t))
     assert x.abs().max() < 3.0
@@ -197,9 +378,13 @@ def test_ring_centers_rejects_bad_arguments():
         ring_centers(modes=0)
     with pytest.raises(ValueError, match="radius"):
         ring_centers(radius=-1.0)
+    with pytest.raises(TypeError, match="radius"):
+        ring_centers(radius="1")
+    with pytest.raises(TypeError, match="modes"):
+        ring_centers(modes=True)
     with pytest.raises(ValueError, match="std"):
         ring(10, std=-0.01)
-    with pytest.raises(ValueError, match="modes"):
+    with pytest.raises(TypeError, match="modes"):
         ring(10, modes=2.5)
 
 
@@ -210,19 +395,35 @@ def test_grid_centers_and_samples():
         (float(a), float(b)) for a in (-4, -2, 0, 2, 4) for b in (-4, -2, 0, 2, 4)
     }
     assert {tuple(c) for c in centers.tolist()} == expected
+    # Ordered rows, x varying slowest, as the docstring promises.
+    coords = [-4.0, -2.0, 0.0, 2.0, 4.0]
+    assert centers.tolist() == [[a, b] for a in coords for b in coords]
     x = grid(5000, generator=gen(0))
     nearest = torch.cdist(x, centers).min(dim=1)
     assert nearest.values.max() < 0.4
     assert torch.bincount(nearest.indices, minlength=25).min() > 120
-    with pytest.raises(ValueError, match="std"):
+    with pytest.raises(TypeError, match="std"):
         grid(10, std="0.05")
+    with pytest.raises(ValueError, match="std"):
+        grid(10, std=float("nan"))
 
 
-@pytest.mark.parametrize("name", ["moons", "swiss_roll", "ring", "grid"])
-def test_toy_2d(name):
+@pytest.mark.parametrize(
+    ("name", "sampler"),
+    [
+        ("moons", lambda n, generator: moons(n, generator=generator).x),
+        ("swiss_roll", swiss_roll),
+        ("ring", ring),
+        ("grid", grid),
+    ],
+)
+def test_toy_2d(name, sampler):
     x = toy_2d(name, 64, generator=gen(0))
     assert x.shape == (64, 2) and x.dtype == torch.float32
     assert torch.equal(x, toy_2d(name, 64, generator=gen(0)))
+    # The name maps to that sampler with its default parameters.
+    assert torch.equal(x, sampler(64, generator=gen(0)))
+    assert torch.equal(toy_2d(name, np.int64(64), generator=gen(0)), x)
 
 
 def test_toy_2d_rejects_unknown_name():
@@ -253,6 +454,16 @@ def test_digits_splits():
         pixels = to_pixel_range(x, high=16).round().to(torch.uint8).reshape(len(x), 64)
         seen.update((bytes(p.numpy()), int(t)) for p, t in zip(pixels, y, strict=True))
     assert seen == full  # as multisets: disjoint splits that cover all 1797 images
+
+
+def test_digits_split_is_pinned():
+    # Recorded labels: a change in torch.randperm (or the seed) moves the split.
+    assert digits("val").y[:20].tolist() == [
+        0, 7, 7, 1, 2, 1, 4, 9, 6, 5, 6, 5, 9, 9, 0, 6, 5, 3, 2, 9
+    ]  # fmt: skip
+    assert digits("test").y[:20].tolist() == [
+        2, 7, 1, 5, 0, 3, 0, 8, 4, 1, 5, 3, 3, 0, 4, 2, 0, 6, 2, 5
+    ]  # fmt: skip
 
 
 def test_digits_deterministic_and_dtype():

@@ -185,3 +185,79 @@ def test_history_plot_rejects_bad_input():
         plot.history(hist, smooth=-1)
     with pytest.raises(TypeError, match="hist"):
         plot.history({"loss": [1.0]})
+
+
+def test_grid_points_is_a_named_tuple():
+    grid = plot.grid_points((-1, 1), (0, 2), resolution=3)
+    assert isinstance(grid, plot.GridPoints)
+    assert grid.points.shape == (9, 2) and grid.xx is grid[0]
+
+
+def test_density_contour_shows_the_density_not_the_log_density():
+    ax = plot.density_contour(standard_normal_log_prob, filled=False, resolution=201)
+    (contours,) = [c for c in ax.collections if hasattr(c, "levels")]
+    # the peak of a standard 2-D Gaussian is 1 / (2 pi) = 0.159; matplotlib picks
+    # round levels around it. Log-densities (all < -1.8) would give negative levels.
+    assert min(contours.levels) >= 0
+    assert 0.1 < max(contours.levels) < 0.2
+
+
+def _boundary_x(ax):
+    """x-coordinates of the drawn p = level line (the last line contour)."""
+    (contour,) = [c for c in ax.collections if hasattr(c, "levels")][-1:]
+    return np.concatenate([path.vertices[:, 0] for path in contour.get_paths()])
+
+
+@pytest.mark.parametrize("level", [0.5, 0.8])
+def test_decision_boundary_draws_the_requested_level_in_the_right_place(level):
+    # p(y=1|x) = sigmoid(4 (x0 - 1)): the level-p line is x0 = 1 + logit(p) / 4,
+    # whatever x1 is; an asymmetric function catches transposed grids.
+    def prob_fn(points):
+        return torch.sigmoid(4 * (points[:, 0] - 1))
+
+    ax = plot.decision_boundary(prob_fn, filled=False, resolution=401)
+    xs = _boundary_x(ax)
+    expected = 1 + np.log(level / (1 - level)) / 4
+    if level != 0.5:
+        ax = plot.decision_boundary(prob_fn, filled=False, resolution=401, level=level)
+        xs = _boundary_x(ax)
+    np.testing.assert_allclose(xs, expected, atol=0.02)
+
+
+def test_decision_boundary_rejects_logits_and_nan():
+    with pytest.raises(ValueError, match="prob_fn must return probabilities"):
+        plot.decision_boundary(lambda p: 3 * p[:, 0])
+    with pytest.raises(ValueError, match="non-finite"):
+        plot.decision_boundary(lambda p: torch.full((len(p),), float("nan")))
+
+
+def test_image_grid_places_every_tile_row_major():
+    # 5 constant 2x2 images with distinct grey levels, 3 per row, pad 1
+    values = torch.linspace(-1, 1, 5)
+    images = values[:, None, None, None].expand(5, 1, 2, 2)
+    ax = plot.image_grid(images, nrow=3, pad=1)
+    canvas = ax.get_images()[0].get_array()
+    assert canvas.shape[:2] == (2 * 3 - 1, 3 * 3 - 1)
+    grey = plt.get_cmap("gray")
+    for i, v in enumerate(values):
+        top, left = (i // 3) * 3, (i % 3) * 3
+        expected = grey(float((v + 1) / 2))[:3]
+        np.testing.assert_allclose(canvas[top, left, :3], expected, atol=1e-6)
+        assert canvas[top, left, 3] == 1
+    assert canvas[3, 6, 3] == 0  # the sixth slot is empty: transparent
+
+
+def test_image_grid_accepts_a_colormap_object_and_checks_titles():
+    ax = plot.image_grid(torch.zeros(2, 4, 4), cmap=plt.get_cmap("viridis"))
+    assert ax.get_images()
+    with pytest.raises(ValueError, match="cmap"):
+        plot.image_grid(torch.zeros(2, 4, 4), cmap="no-such-map")
+    with pytest.raises(TypeError, match="title"):
+        plot.image_grid(torch.zeros(2, 4, 4), title=3)
+
+
+def test_integer_arguments_accept_numpy_integers():
+    ax = plot.image_grid(torch.zeros(4, 4, 4), nrow=np.int64(2))
+    assert ax.get_images()
+    with pytest.raises(TypeError, match="resolution"):
+        plot.grid_points((0, 1), (0, 1), resolution=2.5)

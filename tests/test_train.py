@@ -2,6 +2,7 @@
 
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -27,6 +28,27 @@ def test_history_logs_values_and_default_steps():
         "acc": {"steps": [0, 10], "values": [0.5, 3.0]},
     }
     assert "loss" in repr(history)
+    assert list(history) == ["loss", "acc"]
+
+
+def test_history_iterates_over_names_and_tolerates_logging_meanwhile():
+    history = History()
+    assert list(history) == []
+    history.log(b=1.0)
+    history.log(a=2.0)
+    for name in history:  # iterates over a snapshot of the names
+        history.log(**{name + "_copy": history.last(name)})
+    assert list(history) == ["b", "a", "b_copy", "a_copy"]
+
+
+def test_history_plot_passes_logy_through():
+    history = History()
+    for step, loss in enumerate([1.0, 0.1, 0.01]):
+        history.log(step=step, loss=loss)
+    ax = history.plot(logy=True)
+    assert ax.get_yscale() == "log"
+    assert history.plot(ax=plt.figure().gca()).get_yscale() == "linear"
+    plt.close("all")
 
 
 def test_history_returns_copies():
@@ -47,27 +69,42 @@ def test_history_keeps_nan_and_detaches_tensors():
 
 
 @pytest.mark.parametrize(
-    "value",
-    [torch.ones(2), torch.ones(1), np.ones(3), "0.5", None, True, torch.tensor(True)],
+    ("value", "error"),
+    [
+        (torch.ones(2), ValueError),
+        (torch.ones(1), ValueError),
+        (np.ones(3), ValueError),
+        ("0.5", TypeError),
+        (None, TypeError),
+        (True, TypeError),
+        (np.True_, TypeError),
+        (torch.tensor(True), TypeError),
+        (torch.tensor(1j), TypeError),
+        ([1.0], TypeError),
+    ],
 )
-def test_history_rejects_non_scalars(value):
+def test_history_rejects_non_scalars(value, error):
     history = History()
-    with pytest.raises(ValueError, match="loss"):
+    with pytest.raises(error, match="loss"):
         history.log(loss=value)
     assert "loss" not in history
 
 
 def test_history_log_is_atomic_and_checks_step():
     history = History()
-    with pytest.raises(ValueError, match="bad"):
+    with pytest.raises(TypeError, match="bad"):
         history.log(good=1.0, bad=[1.0])
     assert len(history) == 0
     with pytest.raises(ValueError, match="step"):
         history.log(step=-1, loss=1.0)
-    with pytest.raises(ValueError, match="step"):
+    with pytest.raises(TypeError, match="step"):
         history.log(step=1.5, loss=1.0)
+    with pytest.raises(TypeError, match="step"):
+        history.log(step=True, loss=1.0)
     with pytest.raises(ValueError, match="scalar"):
         history.log()
+    history.log(step=np.int64(3), loss=1.0)
+    assert history.steps("loss") == [3] and type(history.steps("loss")[0]) is int
 
 
 def test_history_unknown_name_lists_known_names():
@@ -97,9 +134,65 @@ def test_train_loop_extends_given_history_and_allows_zero_steps():
     history.log(loss=5.0)
     out = train_loop(lambda step: {"loss": 1.0}, 2, history=history, progress=False)
     assert out is history and history["loss"] == [5.0, 1.0, 1.0]
+    assert history.steps("loss") == [0, 1, 2]
     calls = []
     empty = train_loop(lambda step: calls.append(step) or {}, 0, progress=False)
     assert calls == [] and len(empty) == 0
+
+
+def test_train_loop_continues_step_numbers_across_calls():
+    calls = []
+
+    def step_fn(step):
+        calls.append(step)
+        return {"loss": float(step)}
+
+    history = train_loop(step_fn, 5, log_every=2, progress=False)
+    train_loop(step_fn, 5, history=history, log_every=2, progress=False)
+    assert calls == list(range(10))  # step_fn sees the global step
+    assert history.steps("loss") == [0, 2, 4, 6, 8, 9]
+    assert history["loss"] == [0.0, 2.0, 4.0, 6.0, 8.0, 9.0]
+    # The default start is one past the largest step of any series.
+    history.log(step=20, lr=0.1)
+    train_loop(step_fn, 1, history=history, progress=False)
+    assert calls[-1] == 21 and history.steps("loss")[-1] == 21
+
+
+def test_train_loop_explicit_start_step():
+    calls = []
+    history = train_loop(
+        lambda step: calls.append(step) or {"loss": 1.0},
+        4,
+        start_step=np.int64(100),
+        log_every=3,
+        progress=False,
+    )
+    assert calls == [100, 101, 102, 103]
+    assert history.steps("loss") == [102, 103]
+
+
+def test_train_loop_logs_the_last_step():
+    history = train_loop(
+        lambda step: {"loss": float(step)}, 10, log_every=4, progress=False
+    )
+    assert history.steps("loss") == [0, 4, 8, 9]
+    one = train_loop(
+        lambda step: {"loss": 0.0}, 1, log_every=5, start_step=7, progress=False
+    )
+    assert one.steps("loss") == [7]
+
+
+def test_train_loop_rejects_a_scalar_named_step():
+    history = History()
+    with pytest.raises(ValueError, match="'step'"):
+        train_loop(
+            lambda step: {"loss": 1.0, "step": step},
+            3,
+            history=history,
+            log_every=2,
+            progress=False,
+        )
+    assert len(history) == 0
 
 
 def test_train_loop_with_progress_bar_and_empty_mapping(capsys):
@@ -126,6 +219,13 @@ def test_train_loop_trains_a_model():
     assert history["loss"][-1] < 1e-2 * history["loss"][0]
 
 
+def test_train_loop_accepts_numpy_integers():
+    history = train_loop(
+        lambda step: {"loss": 1.0}, np.int64(3), log_every=np.int32(2), progress=False
+    )
+    assert history.steps("loss") == [0, 2]
+
+
 def test_train_loop_rejects_bad_arguments():
     def ok(step):
         return {"loss": 1.0}
@@ -134,8 +234,18 @@ def test_train_loop_rejects_bad_arguments():
         train_loop(ok, -1)
     with pytest.raises(TypeError, match="num_steps"):
         train_loop(ok, 2.0)
+    with pytest.raises(TypeError, match="num_steps"):
+        train_loop(ok, True)
     with pytest.raises(ValueError, match="log_every"):
         train_loop(ok, 2, log_every=0)
+    with pytest.raises(TypeError, match="log_every"):
+        train_loop(ok, 2, log_every=1.5)
+    with pytest.raises(TypeError, match="log_every"):
+        train_loop(ok, 2, log_every=True)
+    with pytest.raises(ValueError, match="start_step"):
+        train_loop(ok, 2, start_step=-1)
+    with pytest.raises(TypeError, match="start_step"):
+        train_loop(ok, 2, start_step=1.0)
     with pytest.raises(TypeError, match="step_fn"):
         train_loop("ok", 2)
     with pytest.raises(TypeError, match="history"):

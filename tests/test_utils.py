@@ -42,9 +42,28 @@ def test_seed_everything_accepts_large_seed():
     assert g.initial_seed() == 2**63 - 1
 
 
+def test_seed_everything_accepts_numpy_integers():
+    expected = torch.rand(3, generator=seed_everything(123))
+    for seed in (np.int64(123), np.uint32(123)):
+        g = seed_everything(seed)
+        assert g.initial_seed() == 123
+        assert torch.equal(torch.rand(3, generator=g), expected)
+
+
 @pytest.mark.parametrize(
     ("seed", "error"),
-    [(-1, ValueError), (2**63, ValueError), (1.0, TypeError), (True, TypeError)],
+    [
+        (-1, ValueError),
+        (2**63, ValueError),
+        (np.int64(-1), ValueError),
+        (np.uint64(2**63), ValueError),
+        (1.0, TypeError),
+        (np.float64(1.0), TypeError),
+        (True, TypeError),
+        (np.True_, TypeError),
+        ("1", TypeError),
+        (torch.tensor(1), TypeError),
+    ],
 )
 def test_seed_everything_rejects_bad_seed(seed, error):
     with pytest.raises(error, match="seed"):
@@ -77,6 +96,15 @@ def test_expand_like_shape_dtype_and_broadcast(shape):
         assert torch.all(product[i] == i)
 
 
+@pytest.mark.parametrize("shape", [(4,), (4, 1, 8, 8)])
+def test_expand_like_follows_x_device(shape):
+    # A CPU values tensor must move to x's device; meta stands in for a GPU.
+    x = torch.empty(shape, device="meta")
+    out = expand_like(torch.arange(4, dtype=torch.float64), x)
+    assert out.is_meta and out.device == x.device
+    assert out.dtype == x.dtype and out.shape == (4,) + (1,) * (len(shape) - 1)
+
+
 def test_expand_like_follows_float64_and_accepts_length_one():
     x = torch.ones(5, 2, dtype=torch.float64)
     out = expand_like(torch.tensor([0.5]), x)
@@ -95,6 +123,10 @@ def test_expand_like_rejects_bad_input():
         expand_like([1.0, 2.0, 3.0, 4.0], x)
     with pytest.raises(TypeError, match="x"):
         expand_like(torch.ones(4), np.ones((4, 2)))
+    # Casting 0.5 to an integer x would silently truncate it to 0.
+    for dtype in (torch.int64, torch.uint8, torch.bool):
+        with pytest.raises(TypeError, match="x must be a floating"):
+            expand_like(torch.full((4,), 0.5), torch.ones(4, 2, dtype=dtype))
 
 
 def test_count_parameters_trainable_and_all():

@@ -453,3 +453,56 @@ def test_kernel_detection(monkeypatch):
         IPython, "get_ipython", lambda: SimpleNamespace(kernel=object())
     )
     assert widgets._kernel_with_widgets()
+
+
+def test_params_keys_cannot_be_fig_or_keywords():
+    for key in ("fig", "class", "lambda"):
+        with pytest.raises(ValueError, match="other than 'fig' and Python keywords"):
+            make({key: [1, 2]})
+
+
+def test_title_and_initial_types_are_checked_up_front():
+    with pytest.raises(TypeError, match="title must be a str"):
+        make(title=123)
+    with pytest.raises(TypeError, match="initial must be a mapping"):
+        make(initial=[("a", 1)])
+
+
+def test_dpi_accepts_numpy_integers():
+    explorer = make(dpi=np.int64(20))
+    assert explorer.frames()
+
+
+def test_static_script_prefers_its_own_container_for_repeated_explorers():
+    # Shown twice on one page, an explorer's id appears twice; each script must drive
+    # the container it sits in (document.currentScript), falling back to the id.
+    text = make().to_html()
+    (script,) = Page(text).scripts
+    assert "document.currentScript" in script
+    assert script.index("currentScript") < script.index("getElementById")
+
+
+def test_widget_redraws_inside_its_output_area(monkeypatch):
+    # Each redraw must display into the Output widget (one figure updated in
+    # place), not into the cell's own output.
+    inside = []
+    depth = {"n": 0}
+    enter, exit_ = ipywidgets.Output.__enter__, ipywidgets.Output.__exit__
+
+    def fake_enter(self):
+        depth["n"] += 1
+        return enter(self)
+
+    def fake_exit(self, *args):
+        depth["n"] -= 1
+        return exit_(self, *args)
+
+    monkeypatch.setattr(ipywidgets.Output, "__enter__", fake_enter)
+    monkeypatch.setattr(ipywidgets.Output, "__exit__", fake_exit)
+    monkeypatch.setattr(
+        IPython.display, "display", lambda obj: inside.append(depth["n"] > 0)
+    )
+    explorer = make()
+    box = explorer.widget()
+    controls_of(box)["a"].value = PARAMS["a"][-1]
+    assert len(inside) == 2 and all(inside)
