@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-import operator
 import os
 import socket
 from collections.abc import Iterable, Iterator
@@ -19,6 +18,8 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 import torch
+
+from gentorch.utils import _check_int
 
 __all__ = [
     "DIGITS_SPLIT_SEED",
@@ -65,16 +66,6 @@ class LabeledData(NamedTuple):
 
     x: torch.Tensor
     y: torch.Tensor
-
-
-def _check_int(name: str, value: Any, *, minimum: int) -> int:
-    """Python or NumPy integer (not bool) >= minimum, as a Python int."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
-    value = operator.index(value)
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value}")
-    return value
 
 
 def _check_n(n: Any) -> int:

@@ -19,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from gentorch.train import History
+from gentorch.utils import _check_int
 
 __all__ = [
     "GridPoints",
@@ -57,13 +58,6 @@ def _check_limits(name: str, lim: Any) -> tuple[float, float]:
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise ValueError(f"{name} must be finite with low < high; got {lim!r}")
     return low, high
-
-
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}")
 
 
 def _check_cmap(cmap: Any) -> None:
@@ -115,7 +109,7 @@ def grid_points(
     """
     x_low, x_high = _check_limits("xlim", xlim)
     y_low, y_high = _check_limits("ylim", ylim)
-    _check_int("resolution", resolution, 2)
+    _check_int("resolution", resolution, minimum=2)
     xs = torch.linspace(x_low, x_high, resolution)
     ys = torch.linspace(y_low, y_high, resolution)
     xx, yy = torch.meshgrid(xs, ys, indexing="xy")
@@ -324,8 +318,8 @@ def image_grid(
     n, channels, h, w = batch.shape
     if nrow is None:
         nrow = math.ceil(math.sqrt(n))
-    _check_int("nrow", nrow, 1)
-    _check_int("pad", pad, 0)
+    _check_int("nrow", nrow, minimum=1)
+    _check_int("pad", pad, minimum=0)
     _check_cmap(cmap)
     colormap = matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap
     cols, rows = min(nrow, n), math.ceil(n / nrow)
@@ -384,7 +378,7 @@ def history(
     unknown = [name for name in selected if name not in hist]
     if unknown or not selected:
         raise ValueError(f"names must be among {hist.names}; got {names!r}")
-    _check_int("smooth", smooth, 0)
+    _check_int("smooth", smooth, minimum=0)
     ax = _axes(ax)
     for name in selected:
         steps, values = np.asarray(hist.steps(name)), np.asarray(hist[name])

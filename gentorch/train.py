@@ -8,7 +8,6 @@ progress bar.
 from __future__ import annotations
 
 import numbers
-import operator
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -16,20 +15,12 @@ import numpy as np
 import torch
 from tqdm.auto import trange
 
+from gentorch.utils import _check_int
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["History", "train_loop"]
-
-
-def _check_int(name: str, value: Any, *, minimum: int) -> int:
-    """Python or NumPy integer (not bool) >= minimum, as a Python int."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
-    value = operator.index(value)
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value}")
-    return value
 
 
 def _to_float(name: str, value: Any) -> float:

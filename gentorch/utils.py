@@ -24,6 +24,20 @@ __all__ = [
 ]
 
 
+def _check_int(name: str, value: object, *, minimum: int) -> int:
+    """Python or NumPy integer (not bool) >= minimum, as a Python int.
+
+    Shared by gentorch's modules: a wrong type is a TypeError, a wrong value a
+    ValueError, and both name the argument.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+    value = operator.index(value)
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}; got {value}")
+    return value
+
+
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python's `random`, NumPy's global RNG and torch (CPU and CUDA).
 
@@ -37,10 +51,8 @@ def seed_everything(seed: int) -> torch.Generator:
     Returns:
         A fresh CPU `torch.Generator` seeded with `seed`.
     """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int; got {type(seed).__name__}")
-    seed = operator.index(seed)
-    if not 0 <= seed < 2**63:
+    seed = _check_int("seed", seed, minimum=0)
+    if not seed < 2**63:
         raise ValueError(f"seed must satisfy 0 <= seed < 2**63; got {seed}")
     random.seed(seed)
     # NumPy's legacy global RNG only accepts 32-bit seeds.
