@@ -220,7 +220,7 @@ def density_contour(
     ax = _axes(ax)
     draw = ax.contourf if filled else ax.contour
     draw(xx, yy, np.exp(log_p), levels=levels, cmap=cmap)
-    ax.set_aspect("equal")
+    ax.set_aspect("equal", adjustable="box")  # as scatter_2d: works with shared axes
     return ax
 
 

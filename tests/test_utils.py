@@ -15,21 +15,20 @@ from gentorch.utils import (
 )
 
 
+def _draws_after_seeding(seed):
+    g = seed_everything(seed)
+    draws = (
+        random.random(),
+        np.random.rand(),
+        torch.rand(3),
+        torch.rand(3, generator=g),
+    )
+    return g, draws
+
+
 def test_seed_everything_seeds_all_global_generators_and_returns_generator():
-    g1 = seed_everything(123)
-    draws1 = (
-        random.random(),
-        np.random.rand(),
-        torch.rand(3),
-        torch.rand(3, generator=g1),
-    )
-    g2 = seed_everything(123)
-    draws2 = (
-        random.random(),
-        np.random.rand(),
-        torch.rand(3),
-        torch.rand(3, generator=g2),
-    )
+    g1, draws1 = _draws_after_seeding(123)
+    g2, draws2 = _draws_after_seeding(123)
     assert isinstance(g1, torch.Generator) and g1.device.type == "cpu"
     assert draws1[0] == draws2[0] and draws1[1] == draws2[1]
     assert torch.equal(draws1[2], draws2[2]) and torch.equal(draws1[3], draws2[3])
