@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import torch
 
-from gentorch.utils import _check_int
+from gentorch._checks import check_int
 
 __all__ = [
     "DIGITS_SPLIT_SEED",
@@ -69,7 +69,7 @@ class LabeledData(NamedTuple):
 
 
 def _check_n(n: Any) -> int:
-    return _check_int("n", n, minimum=1)
+    return check_int("n", n, minimum=1)
 
 
 def _check_dtype(dtype: Any, device: torch.device | None = None) -> None:
@@ -272,7 +272,7 @@ def ring_centers(*, modes: int = 8, radius: float = 1.0) -> torch.Tensor:
     Returns:
         float32 tensor (modes, 2); the first centre is (radius, 0).
     """
-    modes = _check_int("modes", modes, minimum=1)
+    modes = check_int("modes", modes, minimum=1)
     radius = _check_number("radius", radius)
     angles = 2 * math.pi * torch.arange(modes, dtype=torch.float64) / modes
     return (radius * torch.stack([angles.cos(), angles.sin()], dim=1)).float()

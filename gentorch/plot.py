@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from gentorch.train import History
-from gentorch.utils import _check_int
+from gentorch._checks import check_int
 
 __all__ = [
     "GridPoints",
@@ -109,7 +109,7 @@ def grid_points(
     """
     x_low, x_high = _check_limits("xlim", xlim)
     y_low, y_high = _check_limits("ylim", ylim)
-    _check_int("resolution", resolution, minimum=2)
+    check_int("resolution", resolution, minimum=2)
     xs = torch.linspace(x_low, x_high, resolution)
     ys = torch.linspace(y_low, y_high, resolution)
     xx, yy = torch.meshgrid(xs, ys, indexing="xy")
@@ -318,8 +318,8 @@ def image_grid(
     n, channels, h, w = batch.shape
     if nrow is None:
         nrow = math.ceil(math.sqrt(n))
-    _check_int("nrow", nrow, minimum=1)
-    _check_int("pad", pad, minimum=0)
+    check_int("nrow", nrow, minimum=1)
+    check_int("pad", pad, minimum=0)
     _check_cmap(cmap)
     colormap = matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap
     cols, rows = min(nrow, n), math.ceil(n / nrow)
@@ -378,7 +378,7 @@ def history(
     unknown = [name for name in selected if name not in hist]
     if unknown or not selected:
         raise ValueError(f"names must be among {hist.names}; got {names!r}")
-    _check_int("smooth", smooth, minimum=0)
+    check_int("smooth", smooth, minimum=0)
     ax = _axes(ax)
     for name in selected:
         steps, values = np.asarray(hist.steps(name)), np.asarray(hist[name])

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from tqdm.auto import trange
 
-from gentorch.utils import _check_int
+from gentorch._checks import check_int
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -70,7 +70,7 @@ class History:
                 (converted with `.item()`; NaN and inf are kept, they are telling).
         """
         if step is not None:
-            step = _check_int("step", step, minimum=0)
+            step = check_int("step", step, minimum=0)
         if not scalars:
             raise ValueError("log needs at least one name=value scalar")
         values = {name: _to_float(name, value) for name, value in scalars.items()}
@@ -185,8 +185,8 @@ def train_loop(
     """
     if not callable(step_fn):
         raise TypeError(f"step_fn must be callable; got {type(step_fn).__name__}")
-    num_steps = _check_int("num_steps", num_steps, minimum=0)
-    log_every = _check_int("log_every", log_every, minimum=1)
+    num_steps = check_int("num_steps", num_steps, minimum=0)
+    log_every = check_int("log_every", log_every, minimum=1)
     if history is None:
         history = History()
     elif not isinstance(history, History):
@@ -195,7 +195,7 @@ def train_loop(
     if start_step is None:
         start_step = _next_step(history)
     else:
-        start_step = _check_int("start_step", start_step, minimum=0)
+        start_step = check_int("start_step", start_step, minimum=0)
     if desc is not None and not isinstance(desc, str):
         raise TypeError(f"desc must be a str or None; got {type(desc).__name__}")
     if not isinstance(progress, bool):

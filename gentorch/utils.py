@@ -1,41 +1,36 @@
-"""Small helpers shared by every chapter: seeding, device choice, broadcasting, modes.
+"""Small helpers shared by every chapter: seeding, noise, devices, broadcasting, modes.
 
 Nothing here holds state: `seed_everything` returns a `torch.Generator` for the caller
-to pass on explicitly, and `eval_mode` restores exactly what it changed.
+to pass on explicitly, `randn` is the one place gentorch draws Gaussian noise, and
+`eval_mode` restores exactly what it changed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import numbers
-import operator
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
+
+from gentorch._checks import (
+    check_bool,
+    check_dtype,
+    check_generator,
+    check_instance,
+    check_int,
+    check_tensor,
+)
 
 __all__ = [
     "count_parameters",
     "eval_mode",
     "expand_like",
     "get_device",
+    "randn",
     "seed_everything",
 ]
-
-
-def _check_int(name: str, value: object, *, minimum: int) -> int:
-    """Python or NumPy integer (not bool) >= minimum, as a Python int.
-
-    Shared by gentorch's modules: a wrong type is a TypeError, a wrong value a
-    ValueError, and both name the argument.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
-    value = operator.index(value)
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value}")
-    return value
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -51,7 +46,7 @@ def seed_everything(seed: int) -> torch.Generator:
     Returns:
         A fresh CPU `torch.Generator` seeded with `seed`.
     """
-    seed = _check_int("seed", seed, minimum=0)
+    seed = check_int("seed", seed, minimum=0)
     if not seed < 2**63:
         raise ValueError(f"seed must satisfy 0 <= seed < 2**63; got {seed}")
     random.seed(seed)
@@ -75,6 +70,43 @@ def get_device() -> torch.device:
     return torch.device("cpu")
 
 
+def randn(
+    shape: Sequence[int],
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
+) -> torch.Tensor:
+    """Standard normal noise eps ~ N(0, I), drawn where `generator` lives.
+
+    The rule of diffusers' `randn_tensor`: the numbers are drawn on the generator's
+    device, so the same seed gives the same noise whatever `device` is, and a CPU
+    generator (what `seed_everything` returns) works with CUDA data; the result is
+    then moved to `device`.
+
+    Args:
+        shape: the output shape.
+        generator: source of randomness; None uses torch's global CPU generator.
+        device: where the result goes; None keeps it on the generator's device.
+        dtype: floating dtype; None means torch's default (float32).
+
+    Returns:
+        A tensor of `shape` on `device` with `dtype`.
+    """
+    source = check_generator(generator)
+    check_instance("shape", shape, (tuple, list, torch.Size), what="tuple of ints")
+    shape = tuple(check_int("shape entries", n, minimum=0) for n in shape)
+    dtype = torch.get_default_dtype() if dtype is None else check_dtype("dtype", dtype)
+    target = source if device is None else torch.device(device)
+    if source.type == "mps" and dtype == torch.float64:
+        raise TypeError(
+            "dtype must not be torch.float64 with an mps generator, which has no "
+            "float64; use torch.float32 or a CPU generator"
+        )
+    noise = torch.randn(shape, generator=generator, device=source, dtype=dtype)
+    return noise.to(target)
+
+
 def expand_like(values: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Reshape per-example values so they broadcast against a batch `x`.
 
@@ -92,13 +124,9 @@ def expand_like(values: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     Shapes:
         values: (B,) or (1,); x: (B, ...); output: (B, 1, ..., 1) or (1, 1, ..., 1).
     """
-    if not isinstance(values, torch.Tensor):
-        raise TypeError(f"values must be a torch.Tensor; got {type(values).__name__}")
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor; got {type(x).__name__}")
-    if not x.dtype.is_floating_point:
-        # The values are cast to x's dtype; an integer x would silently truncate them.
-        raise TypeError(f"x must be a floating tensor; got dtype {x.dtype}")
+    check_tensor("values", values)
+    # The values are cast to x's dtype; an integer x would silently truncate them.
+    check_tensor("x", x, floating=True)
     if values.ndim != 1:
         shape = tuple(values.shape)
         raise ValueError(f"values must be 1-D, shape (B,); got shape {shape}")
@@ -124,12 +152,8 @@ def count_parameters(model: torch.nn.Module, *, trainable_only: bool = True) -> 
     Returns:
         The total number of scalar entries.
     """
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
-    if not isinstance(trainable_only, bool):
-        raise TypeError(
-            f"trainable_only must be a bool; got {type(trainable_only).__name__}"
-        )
+    check_instance("model", model, torch.nn.Module, what="torch.nn.Module")
+    check_bool("trainable_only", trainable_only)
     return sum(
         p.numel() for p in model.parameters() if p.requires_grad or not trainable_only
     )
@@ -138,7 +162,11 @@ def count_parameters(model: torch.nn.Module, *, trainable_only: bool = True) -> 
 def eval_mode(
     model: torch.nn.Module,
 ) -> contextlib.AbstractContextManager[torch.nn.Module]:
-    """Context manager: evaluation mode and no gradients, undone on exit.
+    """Context manager: evaluation mode (dropout off, BatchNorm frozen), undone on exit.
+
+    It only switches modes: gradients still flow, so a GAN's generator step can run
+    through the discriminator in eval mode. Add `torch.no_grad()` where no gradient is
+    wanted, visibly: ``with eval_mode(model), torch.no_grad(): ...``.
 
     Each submodule's `.training` flag is restored individually, so a model that was
     partly frozen (say, a BatchNorm left in eval) comes back exactly as it was.
@@ -150,11 +178,10 @@ def eval_mode(
         A context manager yielding `model`.
 
     Example:
-        >>> with eval_mode(model):
+        >>> with eval_mode(model), torch.no_grad():
         ...     samples = model.sample(16)
     """
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    check_instance("model", model, torch.nn.Module, what="torch.nn.Module")
     return _eval_mode(model)
 
 
@@ -163,8 +190,7 @@ def _eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
     previous = [(module, module.training) for module in model.modules()]
     model.eval()
     try:
-        with torch.no_grad():
-            yield model
+        yield model
     finally:
         for module, training in previous:
             module.training = training

@@ -11,6 +11,7 @@ from gentorch.utils import (
     eval_mode,
     expand_like,
     get_device,
+    randn,
     seed_everything,
 )
 
@@ -143,20 +144,37 @@ def test_count_parameters_rejects_bad_input():
         count_parameters(torch.nn.Linear(2, 2), trainable_only="yes")
 
 
-def test_eval_mode_disables_grad_and_restores_each_flag():
+def test_eval_mode_switches_modes_and_restores_each_flag():
     model = torch.nn.Sequential(
         torch.nn.Linear(2, 2), torch.nn.Dropout(0.5), torch.nn.BatchNorm1d(2)
     )
     model.train()
     model[2].eval()  # a submodule deliberately left in eval mode
     before = [m.training for m in model.modules()]
+    x = torch.randn(64, 2)
     with eval_mode(model) as m:
         assert m is model
         assert not any(module.training for module in model.modules())
-        out = model(torch.randn(3, 2))
-        assert not out.requires_grad
+        # dropout is off: two passes agree exactly
+        assert torch.equal(model(x), model(x))
     assert [m.training for m in model.modules()] == before
     assert torch.is_grad_enabled()
+
+
+def test_eval_mode_lets_gradients_flow():
+    """A GAN generator step through D in eval mode must still reach G's weights."""
+    G = torch.nn.Linear(3, 2)
+    D = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Dropout(0.5))
+    z = torch.randn(5, 3)
+    with eval_mode(D):
+        loss = -D(G(z)).sum()
+        assert loss.requires_grad
+    loss.backward()
+    assert G.weight.grad is not None and G.weight.grad.abs().sum() > 0
+    # and the gradient equals the one of D without dropout (eval mode), by hand
+    W, b = D[0].weight, D[0].bias
+    expected = torch.autograd.grad(-(G(z) @ W.T + b).sum(), G.weight)[0]
+    torch.testing.assert_close(G.weight.grad, expected)
 
 
 def test_eval_mode_restores_flags_after_exception():
@@ -169,3 +187,54 @@ def test_eval_mode_restores_flags_after_exception():
 def test_eval_mode_rejects_non_module():
     with pytest.raises(TypeError, match="model"):
         eval_mode("model")
+
+
+def test_randn_is_standard_normal_and_reproducible():
+    g = torch.Generator().manual_seed(5)
+    eps = randn((100_000,), generator=g)
+    assert eps.dtype == torch.float32 and eps.device.type == "cpu"
+    # the same numbers as torch.randn with the same generator state
+    torch.testing.assert_close(
+        eps, torch.randn(100_000, generator=torch.Generator().manual_seed(5))
+    )
+    # moments of N(0, 1): standard errors 1/sqrt(n) and sqrt(2/n)
+    assert abs(eps.mean().item()) < 5 / 100_000**0.5
+    assert abs(eps.var().item() - 1) < 5 * (2 / 100_000) ** 0.5
+    x = randn([2, 3], generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    assert x.shape == (2, 3) and x.dtype == torch.float64
+
+
+def test_randn_draws_on_the_generator_device_then_moves():
+    # meta stands in for an accelerator: the numbers come from the CPU generator
+    g = torch.Generator().manual_seed(0)
+    out = randn((4,), generator=g, device="meta")
+    assert out.is_meta and out.shape == (4,)
+    # the draw advanced the CPU generator exactly as a CPU draw would
+    h = torch.Generator().manual_seed(0)
+    torch.randn(4, generator=h)
+    assert torch.equal(g.get_state(), h.get_state())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_randn_cpu_generator_with_cuda_data():
+    g = seed_everything(0)
+    on_gpu = randn((3, 4), generator=g, device="cuda")
+    assert on_gpu.device.type == "cuda"
+    expected = torch.randn(3, 4, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(on_gpu.cpu(), expected)
+    g_cuda = torch.Generator(device="cuda").manual_seed(0)
+    assert randn((3,), generator=g_cuda).device.type == "cuda"
+    assert randn((3,), generator=g_cuda, device="cpu").device.type == "cpu"
+
+
+def test_randn_rejects_bad_input():
+    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
+        randn((2,), generator=0)
+    with pytest.raises(TypeError, match="shape must be a tuple of ints"):
+        randn(3)
+    with pytest.raises(TypeError, match="shape entries must be an int"):
+        randn((2.0,))
+    with pytest.raises(ValueError, match="shape entries must be an int >= 0"):
+        randn((-1,))
+    with pytest.raises(TypeError, match="dtype must be a floating torch.dtype"):
+        randn((2,), dtype=torch.int64)
