@@ -179,7 +179,7 @@ def check_tensor(
         got = tuple(value.shape)
         ok = len(got) == len(shape)
         sizes: dict[str, int] = {}
-        for want, size in zip(shape, got) if ok else ():
+        for want, size in zip(shape, got, strict=True) if ok else ():
             if isinstance(want, str):
                 ok = ok and sizes.setdefault(want, size) == size
             elif want is not None:

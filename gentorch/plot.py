@@ -18,8 +18,8 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from gentorch.train import History
 from gentorch._checks import check_int
+from gentorch.train import History
 
 __all__ = [
     "GridPoints",

@@ -248,7 +248,7 @@ class Explorer:
             f'const img=root.querySelector("img");'
             f"function update(){{let k=0;inputs.forEach(function(inp,i){{"
             f"const j=parseInt(inp.value);k=k*d.sizes[i]+j;"
-            f'inp.nextElementSibling.textContent=d.labels[i][j];}});'
+            f"inp.nextElementSibling.textContent=d.labels[i][j];}});"
             f'img.src="data:image/png;base64,"+d.frames[k];}}'
             f'inputs.forEach(function(inp){{inp.addEventListener("input",update);}});'
             f"}})();</script></div>"

@@ -1,4 +1,4 @@
-"""Tests for gentorch._checks: TypeError for a wrong type, ValueError for a bad value."""
+"""Tests for gentorch._checks: TypeError for a wrong type, ValueError for a value."""
 
 import math
 

@@ -378,8 +378,10 @@ def test_widget_builds_sliders_for_numbers_and_dropdowns_otherwise(displayed):
 
 
 def test_widget_uses_a_slider_for_numpy_numbers(displayed):
-    explorer = make({"n": list(np.arange(3)), "x": list(np.linspace(0, 1, 3))},
-                    draw=lambda fig, **values: None)
+    explorer = make(
+        {"n": list(np.arange(3)), "x": list(np.linspace(0, 1, 3))},
+        draw=lambda fig, **values: None,
+    )
     controls = controls_of(explorer.widget())
     assert isinstance(controls["n"], ipywidgets.SelectionSlider)
     assert isinstance(controls["x"], ipywidgets.SelectionSlider)
