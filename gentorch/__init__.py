@@ -3,13 +3,20 @@
 The version string is the book edition. Importing gentorch has no side effects: no
 global seeds, no rcParams, no environment variables read.
 
-Modules: ``utils`` (seeding, devices, shapes), ``data`` (toy sets, digits, MNIST),
-``train`` (History, train_loop), ``plot`` (figures), ``widgets`` (explorers).
+Modules: ``utils`` (seeding, noise, devices, shapes), ``data`` (toy sets, digits,
+MNIST), ``train`` (History, train_loop), ``plot`` (figures), ``widgets`` (explorers).
 """
 
 from . import data, plot, train, utils, widgets
 from .train import History, train_loop
-from .utils import count_parameters, eval_mode, expand_like, get_device, seed_everything
+from .utils import (
+    count_parameters,
+    eval_mode,
+    expand_like,
+    get_device,
+    randn,
+    seed_everything,
+)
 from .widgets import explore
 
 __version__ = "0.1.0"
@@ -27,6 +34,7 @@ __all__ = [
     "eval_mode",
     "expand_like",
     "get_device",
+    "randn",
     "seed_everything",
     "explore",
 ]

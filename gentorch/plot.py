@@ -7,7 +7,6 @@ here calls `plt.show()` or changes matplotlib's global settings.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -18,7 +17,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from gentorch._checks import check_int
+from gentorch._checks import check_callable, check_instance, check_int, check_number
 from gentorch.train import History
 
 __all__ = [
@@ -33,10 +32,9 @@ __all__ = [
 
 
 def _axes(ax: Axes | None) -> Axes:
+    check_instance("ax", ax, Axes, optional=True, what="matplotlib Axes")
     if ax is None:
         _, ax = plt.subplots()
-    elif not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax)}")
     return ax
 
 
@@ -67,11 +65,6 @@ def _check_cmap(cmap: Any) -> None:
         raise ValueError(
             f"cmap must be a matplotlib Colormap or a registered name; got {cmap!r}"
         )
-
-
-def _check_title(title: Any) -> None:
-    if title is not None and not isinstance(title, str):
-        raise TypeError(f"title must be a str or None; got {type(title).__name__}")
 
 
 class GridPoints(NamedTuple):
@@ -120,8 +113,7 @@ def grid_points(
 def _evaluate_on_grid(
     name: str, fn: Callable, xlim: Any, ylim: Any, resolution: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if not callable(fn):
-        raise TypeError(f"{name} must be callable; got {type(fn).__name__}")
+    check_callable(name, fn)
     xx, yy, points = grid_points(xlim, ylim, resolution=resolution)
     with torch.no_grad():
         values = torch.as_tensor(fn(points))
@@ -160,7 +152,7 @@ def scatter_2d(
     Shapes:
         x: (N, 2); labels: (N,).
     """
-    _check_title(title)
+    check_instance("title", title, str, optional=True)
     points = _numpy("x", x)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"x must have shape (N, 2); got {points.shape}")
@@ -254,9 +246,7 @@ def decision_boundary(
     Returns:
         The axes drawn on.
     """
-    ok = isinstance(level, numbers.Real) and not isinstance(level, bool)
-    if not ok or not 0 < level < 1:
-        raise ValueError(f"level must be a number in (0, 1); got {level!r}")
+    check_number("level", level, low=0, high=1, low_open=True, high_open=True)
     xx, yy, p = _evaluate_on_grid("prob_fn", prob_fn, xlim, ylim, resolution)
     finite = p[np.isfinite(p)]
     if finite.size < p.size or finite.min() < 0 or finite.max() > 1:
@@ -305,7 +295,7 @@ def image_grid(
     Shapes:
         images: (N, H, W), (N, 1, H, W) or (N, 3, H, W).
     """
-    _check_title(title)
+    check_instance("title", title, str, optional=True)
     batch = _numpy("images", images)
     if batch.ndim == 3:
         batch = batch[:, None]  # (N, H, W) -> (N, 1, H, W)
@@ -368,9 +358,7 @@ def history(
     Returns:
         The axes drawn on.
     """
-    if not isinstance(hist, History):
-        kind = type(hist).__name__
-        raise TypeError(f"hist must be a gentorch.train.History; got {kind}")
+    check_instance("hist", hist, History, what="gentorch.train.History")
     if names is None:
         selected = hist.names
     else:

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 from tqdm.auto import trange
 
-from gentorch._checks import check_int
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
+from gentorch._checks import check_bool, check_callable, check_instance, check_int
 
 __all__ = ["History", "train_loop"]
 
@@ -46,38 +43,52 @@ def _to_float(name: str, value: Any) -> float:
 
 
 class History:
-    """Named series of scalars logged during training, each with its own steps.
+    """Named series of scalars logged during training, on one shared step axis.
+
+    Every call to `log` records its values at one step. Without `step`, that is the
+    history's next step (`next_step`: one past the largest step logged under any
+    name), so a metric logged every 1,000 steps together with the loss sits at the
+    loss's step, not at 0, 1, 2. Log what belongs to one training step in one call,
+    or pass `step` explicitly.
 
     Example:
         >>> history = History()
         >>> history.log(loss=0.7, accuracy=0.5)
-        >>> history.log(step=10, loss=0.3)
-        >>> history["loss"], history.steps("loss")
-        ([0.7, 0.3], [0, 10])
+        >>> history.log(loss=0.3)
+        >>> history.log(step=10, loss=0.2, accuracy=0.9)
+        >>> history.steps("loss"), history.steps("accuracy")
+        ([0, 1, 10], [0, 10])
     """
 
     def __init__(self) -> None:
         self._steps: dict[str, list[int]] = {}
         self._values: dict[str, list[float]] = {}
+        self._next_step = 0
+
+    @property
+    def next_step(self) -> int:
+        """One past the largest step logged under any name; 0 for an empty history."""
+        return self._next_step
 
     def log(self, step: int | None = None, **scalars: Any) -> None:
-        """Append one value to each named series.
+        """Append one value to each named series, all at the same step.
 
         Args:
-            step: step (an int >= 0) of these values; None uses, per name, the
-                number of values already logged under that name.
+            step: step (an int >= 0) of these values; None means `next_step`.
             **scalars: name=value with a Python/NumPy real number or a 0-d tensor
                 (converted with `.item()`; NaN and inf are kept, they are telling).
         """
-        if step is not None:
+        if step is None:
+            step = self._next_step
+        else:
             step = check_int("step", step, minimum=0)
         if not scalars:
             raise ValueError("log needs at least one name=value scalar")
         values = {name: _to_float(name, value) for name, value in scalars.items()}
         for name, value in values.items():
-            steps = self._steps.setdefault(name, [])
-            steps.append(len(steps) if step is None else step)
+            self._steps.setdefault(name, []).append(step)
             self._values.setdefault(name, []).append(value)
+        self._next_step = max(self._next_step, step + 1)
 
     def _check_name(self, name: str) -> None:
         if name not in self._values:
@@ -125,24 +136,6 @@ class History:
             for name, values in self._values.items()
         }
 
-    def plot(
-        self,
-        names: str | list[str] | None = None,
-        *,
-        ax: Axes | None = None,
-        smooth: int = 0,
-        logy: bool = False,
-    ) -> Axes:
-        """Plot series against their steps; see `gentorch.plot.history`."""
-        from gentorch.plot import history as plot_history
-
-        return plot_history(self, names, ax=ax, smooth=smooth, logy=logy)
-
-
-def _next_step(history: History) -> int:
-    """One past the largest step logged under any name; 0 for an empty history."""
-    return 1 + max((max(history.steps(name)) for name in history), default=-1)
-
 
 def train_loop(
     step_fn: Callable[[int], Mapping[str, float | torch.Tensor]],
@@ -183,23 +176,18 @@ def train_loop(
         ValueError: if `step_fn` returns a scalar named "step", which would clash
             with the step number.
     """
-    if not callable(step_fn):
-        raise TypeError(f"step_fn must be callable; got {type(step_fn).__name__}")
+    check_callable("step_fn", step_fn, signature="step_fn(step) -> mapping")
     num_steps = check_int("num_steps", num_steps, minimum=0)
     log_every = check_int("log_every", log_every, minimum=1)
-    if history is None:
-        history = History()
-    elif not isinstance(history, History):
-        kind = type(history).__name__
-        raise TypeError(f"history must be a gentorch.train.History or None; got {kind}")
+    what = "gentorch.train.History"
+    history = check_instance("history", history, History, optional=True, what=what)
+    history = History() if history is None else history
     if start_step is None:
-        start_step = _next_step(history)
+        start_step = history.next_step
     else:
         start_step = check_int("start_step", start_step, minimum=0)
-    if desc is not None and not isinstance(desc, str):
-        raise TypeError(f"desc must be a str or None; got {type(desc).__name__}")
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be a bool; got {type(progress).__name__}")
+    check_instance("desc", desc, str, optional=True)
+    check_bool("progress", progress)
 
     last = start_step + num_steps - 1
     # The context manager closes the bar even when step_fn raises.

@@ -82,17 +82,26 @@ GOLDEN_FLOAT64 = {
         [0.86908025039886683, -2.13789852523744583],
         [-1.71665569405893237, 0.72858996507198159],
     ],
-    "ring": [
-        [-0.99635661809665843, 0.00134396328553640],
-        [0.70874893153587903, -0.70404915887833064],
-        [-0.70500695988538720, -0.69805050778510491],
-    ],
     "grid": [
         [2.01821690951670796, 4.00671981642768138],
         [0.00821081225474290, 4.01528805103299913],
         [-1.98950095400228388, 2.04528130649912754],
     ],
 }
+
+
+def _ring_oracle(n, generator, modes=8, std=0.01):
+    """The ring rebuilt from the same draws, with centres from math.cos/sin."""
+    k = torch.randint(modes, (n,), generator=generator).tolist()
+    eps = torch.randn(n, 2, dtype=torch.float64, generator=generator).tolist()
+    angle = [2 * math.pi * i / modes for i in k]
+    return torch.tensor(
+        [
+            [math.cos(a) + std * e[0], math.sin(a) + std * e[1]]
+            for a, e in zip(angle, eps, strict=True)
+        ],
+        dtype=torch.float64,
+    )
 
 
 @pytest.mark.parametrize("name", SAMPLERS)
@@ -104,7 +113,10 @@ def test_samplers_compute_in_float64_on_cpu(name):
     )
     x64, x32 = _x(out64), _x(out32)
     assert x64.dtype == torch.float64
-    expected = torch.tensor(GOLDEN_FLOAT64[name], dtype=torch.float64)
+    if name == "ring":
+        expected = _ring_oracle(3, gen(0))
+    else:
+        expected = torch.tensor(GOLDEN_FLOAT64[name], dtype=torch.float64)
     torch.testing.assert_close(x64, expected, atol=1e-12, rtol=0)
     # Same draws, one rounding at the end: float32 is exactly float64 rounded.
     assert torch.equal(x32, x64.float())
@@ -114,9 +126,9 @@ def test_samplers_compute_in_float64_on_cpu(name):
 
 
 def test_work_dtype_is_float32_only_on_mps():
-    assert data._work_dtype(torch.device("cpu")) == torch.float64
-    assert data._work_dtype(torch.device("cuda")) == torch.float64
-    assert data._work_dtype(torch.device("mps")) == torch.float32
+    assert data._common._work_dtype(torch.device("cpu")) == torch.float64
+    assert data._common._work_dtype(torch.device("cuda")) == torch.float64
+    assert data._common._work_dtype(torch.device("mps")) == torch.float32
 
 
 class _FakeMPS(TorchFunctionMode):
@@ -136,13 +148,16 @@ class _FakeMPS(TorchFunctionMode):
 def test_samplers_avoid_float64_on_a_device_without_it(name, monkeypatch):
     # Stand-in for an MPS generator: draws go to the meta device, which the patched
     # working-dtype helper treats like MPS and _FakeMPS polices.
-    work_dtype = data._work_dtype
-    monkeypatch.setattr(data, "_device", lambda generator: torch.device("meta"))
-    monkeypatch.setattr(
-        data,
-        "_work_dtype",
-        lambda device: torch.float32 if device.type == "meta" else work_dtype(device),
-    )
+    work_dtype = data._common._work_dtype
+    monkeypatch.setattr(data.toy, "_device", lambda generator: torch.device("meta"))
+    for module in (data.toy, data._common):
+        monkeypatch.setattr(
+            module,
+            "_work_dtype",
+            lambda device: torch.float32
+            if device.type == "meta"
+            else work_dtype(device),
+        )
     sample = SAMPLERS[name]
     with _FakeMPS():
         out = sample(7, generator=gen(0))
@@ -373,6 +388,29 @@ def test_ring_centers_and_samples():
     assert counts.min() > 400  # uniform mixture: about 500 each
 
 
+def test_toy_centres_are_exact_in_float64():
+    """Independent oracle: math.cos / math.sin, not values recorded from the code."""
+    centers = ring_centers(dtype=torch.float64)
+    assert centers.dtype == torch.float64
+    expected = [
+        [math.cos(2 * math.pi * k / 8), math.sin(2 * math.pi * k / 8)] for k in range(8)
+    ]
+    torch.testing.assert_close(
+        centers, torch.tensor(expected, dtype=torch.float64), atol=1e-15, rtol=0
+    )
+    assert abs(centers[1, 0].item() - math.sqrt(0.5)) < 1e-15
+    # noise-free samples sit exactly on those centres, in float64
+    x = ring(200, std=0.0, generator=gen(1), dtype=torch.float64)
+    assert torch.cdist(x, centers).min(dim=1).values.max() < 1e-15
+    grid64 = grid_centers(dtype=torch.float64)
+    assert grid64.dtype == torch.float64
+    assert sorted(map(tuple, grid64.tolist())) == [
+        (float(a), float(b)) for a in range(-4, 5, 2) for b in range(-4, 5, 2)
+    ]
+    with pytest.raises(TypeError, match="dtype must be a floating torch.dtype"):
+        ring_centers(dtype=torch.int64)
+
+
 def test_ring_centers_rejects_bad_arguments():
     with pytest.raises(ValueError, match="modes"):
         ring_centers(modes=0)
@@ -515,7 +553,7 @@ def _closed_port():
 def test_check_reachable_fails_fast_on_closed_port():
     start = time.monotonic()
     with pytest.raises(ConnectionError, match="digits"):
-        data._check_reachable("127.0.0.1", _closed_port(), timeout=2.0)
+        data.images._check_reachable("127.0.0.1", _closed_port(), timeout=2.0)
     assert time.monotonic() - start < 3
 
 
@@ -523,7 +561,7 @@ def test_check_reachable_succeeds_on_open_port():
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(1)
-        data._check_reachable("127.0.0.1", server.getsockname()[1], timeout=2.0)
+        data.images._check_reachable("127.0.0.1", server.getsockname()[1], timeout=2.0)
 
 
 def test_mnist_without_torchvision_explains_install(monkeypatch):
@@ -595,8 +633,11 @@ def test_mnist_rejects_bad_arguments():
 
 def test_mirror_hosts_default_ports():
     cls = type("C", (), {"mirrors": ["https://a.example/x/", "http://b.example/"]})
-    assert data._mirror_hosts(cls, "mnist") == [("a.example", 443), ("b.example", 80)]
-    assert data._mirror_hosts(object, "fashion") == [data.MNIST_HOSTS["fashion"]]
+    assert data.images._mirror_hosts(cls, "mnist") == [
+        ("a.example", 443),
+        ("b.example", 80),
+    ]
+    assert data.images._mirror_hosts(object, "fashion") == [data.MNIST_HOSTS["fashion"]]
 
 
 def test_infinite_reiterates_each_pass():

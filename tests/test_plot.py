@@ -169,12 +169,6 @@ def test_history_plot_series_smoothing_and_logy():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["loss"]
 
 
-def test_history_method_delegates_to_plot():
-    hist = _history()
-    fig, ax = plt.subplots()
-    assert hist.plot(["acc"], ax=ax) is ax and len(ax.lines) == 1
-
-
 def test_history_plot_rejects_bad_input():
     hist = _history()
     with pytest.raises(ValueError, match="names"):

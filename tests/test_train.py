@@ -2,7 +2,6 @@
 
 import math
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -18,8 +17,10 @@ def test_history_logs_values_and_default_steps():
     assert history["loss"] == [1.0, 0.25]
     assert history["acc"] == [0.5, 3.0]
     assert all(type(v) is float for v in history["loss"] + history["acc"])
+    # one step axis: the second call is step 1 for every name
     assert history.steps("loss") == [0, 1]
     assert history.steps("acc") == [0, 10]
+    assert history.next_step == 11
     assert history.names == ["loss", "acc"]
     assert len(history) == 2 and "loss" in history and "kl" not in history
     assert history.last("loss") == 0.25
@@ -41,14 +42,30 @@ def test_history_iterates_over_names_and_tolerates_logging_meanwhile():
     assert list(history) == ["b", "a", "b_copy", "a_copy"]
 
 
-def test_history_plot_passes_logy_through():
+def test_history_mixed_rates_share_one_step_axis():
+    """A metric logged every 1,000 steps sits at the loss's steps, not 0, 1, 2."""
     history = History()
-    for step, loss in enumerate([1.0, 0.1, 0.01]):
-        history.log(step=step, loss=loss)
-    ax = history.plot(logy=True)
-    assert ax.get_yscale() == "log"
-    assert history.plot(ax=plt.figure().gca()).get_yscale() == "linear"
-    plt.close("all")
+    for step in range(3001):
+        if step % 1000 == 0:
+            history.log(loss=1.0 / (step + 1), val_loss=2.0 / (step + 1))
+        else:
+            history.log(loss=1.0 / (step + 1))
+    assert history.steps("loss") == list(range(3001))
+    assert history.steps("val_loss") == [0, 1000, 2000, 3000]
+    # a later call without step continues after the largest step of any name
+    history.log(step=5000, val_loss=0.0)
+    history.log(loss=0.0)
+    assert history.steps("loss")[-1] == 5001 and history.next_step == 5002
+
+
+def test_history_next_step_after_explicit_steps():
+    history = History()
+    assert history.next_step == 0
+    history.log(step=7, a=1.0)
+    history.log(step=3, b=1.0)  # an earlier step does not move the axis back
+    assert history.next_step == 8
+    history.log(b=2.0)
+    assert history.steps("b") == [3, 8]
 
 
 def test_history_returns_copies():

@@ -1,0 +1,51 @@
+"""Data sets for the book, one module per kind; every name is available as `gt.data.<name>`.
+
+* `gentorch.data.toy`: 2-D toy distributions (Gaussian blobs, moons, swiss roll, the
+  ring and grid mixtures of the mode-collapse benchmarks), offline.
+* `gentorch.data.digits`: scikit-learn's bundled 8x8 digits with fixed splits, offline.
+* `gentorch.data.images`: MNIST and Fashion-MNIST through torchvision, online only.
+
+Images come in the model range [-1, 1]; `to_pixel_range` maps them back.
+"""
+
+from gentorch.data._common import LabeledData, infinite
+from gentorch.data.digits import (
+    DIGITS_SPLIT_SEED,
+    DIGITS_SPLIT_SIZES,
+    digits,
+    to_pixel_range,
+)
+from gentorch.data.images import MNIST_HOSTS, mnist
+from gentorch.data.toy import (
+    SWISS_ROLL_SCALE,
+    TOY_2D_NAMES,
+    gaussian_blobs,
+    grid,
+    grid_centers,
+    moons,
+    ring,
+    ring_centers,
+    swiss_roll,
+    toy_2d,
+)
+
+__all__ = [
+    "DIGITS_SPLIT_SEED",
+    "DIGITS_SPLIT_SIZES",
+    "LabeledData",
+    "MNIST_HOSTS",
+    "SWISS_ROLL_SCALE",
+    "TOY_2D_NAMES",
+    "digits",
+    "gaussian_blobs",
+    "grid",
+    "grid_centers",
+    "infinite",
+    "mnist",
+    "moons",
+    "ring",
+    "ring_centers",
+    "swiss_roll",
+    "to_pixel_range",
+    "toy_2d",
+]
