@@ -5,15 +5,22 @@ values. :func:`explore` returns an :class:`Explorer`, which Jupyter displays wit
 representations in one output:
 
 * ``application/vnd.jupyter.widget-view+json`` -- ipywidgets controls (a slider or a
-  dropdown per parameter) that redraw one figure in place inside an ``Output`` area.
-  Front ends with a kernel (Jupyter, Colab, VS Code) pick this one.
-* ``text/html`` -- the same figure pre-rendered for every point of the grid, behind
-  plain HTML range sliders and a few lines of JavaScript. This needs no kernel, so it is
-  what the static website shows (``_config.yml`` drops the widget view there).
+  dropdown per parameter, a play button on the animation axis) that redraw one figure
+  in place inside an ``Output`` area. Front ends with a kernel (Jupyter, Colab,
+  VS Code) pick this one.
+* ``text/html`` -- with ``static=True``, the figure pre-rendered for every point of the
+  grid behind plain HTML range sliders (and a play/pause button) driven by a few lines
+  of JavaScript. This needs no kernel, so it is what the static website shows
+  (``_config.yml`` drops the widget view there). With ``static=False`` (a reader in a
+  kernel, who only needs the live controls) it is a single frame, and no time is
+  spent rendering the rest.
 
-Both use the same grid of values and the same ``draw`` function, so a reader sees the
-same figures on the website as in a kernel. Only ipywidgets API common to versions 7.7
-and 8 is used (Colab ships 7.7.1).
+Both views draw with the same ``draw`` function on the same grid, so a reader sees the
+same figures on the website as in a kernel. ``draw`` should only plot: compute what each
+grid point needs once, before calling :func:`explore`, and look it up in ``draw``.
+Frames are lossless WebP by default (a third of PNG's size), and one explorer's frames
+must fit in ``max_bytes``, so that a chapter page stays small. Only ipywidgets API
+common to versions 7.7 and 8 is used (Colab ships 7.7.1).
 """
 
 from __future__ import annotations
@@ -27,31 +34,49 @@ import json
 import keyword
 import numbers
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from matplotlib.figure import Figure
 
-__all__ = ["Explorer", "explore", "figure_to_png"]
+from gentorch._checks import (
+    check_bool,
+    check_callable,
+    check_choice,
+    check_instance,
+    check_int,
+)
 
-_MAX_FRAMES_LIMIT = 400
+__all__ = ["Explorer", "explore", "figure_to_image"]
+
+#: Image formats of the pre-rendered frames and their MIME types.
+FORMATS = {"webp": "image/webp", "png": "image/png", "jpeg": "image/jpeg"}
+_SAVE_OPTIONS: dict[str, dict[str, Any]] = {
+    "webp": {"pil_kwargs": {"lossless": True}},
+    "png": {},
+    "jpeg": {"pil_kwargs": {"quality": 90}},
+}
+_MAX_FRAMES_LIMIT = 1000
 
 
-def figure_to_png(fig: Figure, *, dpi: int = 80) -> bytes:
-    """Render a matplotlib figure to PNG bytes (no pyplot, no global state).
+def figure_to_image(
+    fig: Figure, *, format: Literal["webp", "png", "jpeg"] = "png", dpi: int = 100
+) -> bytes:
+    """Render a matplotlib figure to image bytes (no pyplot, no global state).
 
     Args:
         fig: the figure to render.
+        format: "png", "webp" (lossless) or "jpeg" (quality 90).
         dpi: resolution in dots per inch.
 
     Returns:
-        The PNG file contents.
+        The image file contents.
     """
-    if not isinstance(fig, Figure):
-        raise TypeError(f"fig must be a matplotlib Figure; got {type(fig).__name__}")
-    if not isinstance(dpi, numbers.Integral) or isinstance(dpi, bool) or dpi <= 0:
-        raise ValueError(f"dpi must be a positive int; got {dpi!r}")
+    check_instance("fig", fig, Figure, what="matplotlib Figure")
+    check_choice("format", format, FORMATS)
+    dpi = check_int("dpi", dpi, minimum=1)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    options = _SAVE_OPTIONS[format]
+    fig.savefig(buffer, format=format, dpi=dpi, bbox_inches="tight", **options)
     return buffer.getvalue()
 
 
@@ -65,7 +90,7 @@ def _label(value: Any) -> str:
     return str(value)
 
 
-def _check_params(params: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+def _check_params(params: Any) -> dict[str, list[Any]]:
     if not isinstance(params, Mapping) or not params:
         raise TypeError(
             "params must be a non-empty mapping {name: sequence of values}; "
@@ -96,15 +121,26 @@ def _check_params(params: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
     return checked
 
 
+def _check_figsize(figsize: Any) -> tuple[float, float]:
+    ok = isinstance(figsize, Sequence) and len(figsize) == 2
+    if not ok or not all(_is_number(s) for s in figsize):
+        raise TypeError(f"figsize must be two numbers (inches); got {figsize!r}")
+    if not all(s > 0 for s in figsize):
+        raise ValueError(f"figsize must be two positive numbers; got {figsize!r}")
+    return float(figsize[0]), float(figsize[1])
+
+
 class Explorer:
     """A figure explorer with a live (ipywidgets) and a static (HTML) view.
 
-    Build it with :func:`explore`. Displaying it in Jupyter shows the live controls when
-    a kernel with ipywidgets is there and the pre-rendered static version elsewhere.
+    Build it with :func:`explore`, whose docstring describes the arguments. Displaying
+    it in Jupyter shows the live controls when a kernel with ipywidgets is there and
+    the HTML view elsewhere.
 
     Attributes:
         params: the grid of parameter values, ``{name: [values...]}``.
         initial: the starting value of each parameter.
+        animate: the name of the parameter that play/pause steps through, or None.
     """
 
     def __init__(
@@ -113,23 +149,22 @@ class Explorer:
         params: Mapping[str, Sequence[Any]],
         *,
         initial: Mapping[str, Any] | None = None,
+        animate: str | None = None,
+        interval_ms: int = 600,
+        static: bool = True,
+        format: Literal["webp", "png", "jpeg"] = "webp",
         figsize: tuple[float, float] = (8.0, 4.0),
-        dpi: int = 80,
-        max_frames: int = 64,
+        dpi: int = 100,
+        max_frames: int = 256,
+        max_bytes: int = 2_000_000,
         title: str | None = None,
     ) -> None:
-        if not callable(draw):
-            raise TypeError(f"draw must be callable draw(fig, **values); got {draw!r}")
+        check_callable("draw", draw, signature="draw(fig, **values)")
         self.params = _check_params(params)
-        if (
-            not isinstance(max_frames, int)
-            or isinstance(max_frames, bool)
-            or not 1 <= max_frames <= _MAX_FRAMES_LIMIT
-        ):
-            raise ValueError(
-                f"max_frames must be an int in [1, {_MAX_FRAMES_LIMIT}]; "
-                f"got {max_frames!r}"
-            )
+        max_frames = check_int(
+            "max_frames", max_frames, minimum=1, maximum=_MAX_FRAMES_LIMIT
+        )
+        self.max_bytes = check_int("max_bytes", max_bytes, minimum=1)
         n_frames = 1
         for values in self.params.values():
             n_frames *= len(values)
@@ -140,20 +175,16 @@ class Explorer:
                 f"max_frames={max_frames}: use fewer values (each point is one "
                 "pre-rendered image on the website) or raise max_frames"
             )
-        if (
-            not isinstance(figsize, Sequence)
-            or len(figsize) != 2
-            or not all(_is_number(s) and s > 0 for s in figsize)
-        ):
-            raise ValueError(f"figsize must be two positive numbers; got {figsize!r}")
-        if not isinstance(dpi, numbers.Integral) or isinstance(dpi, bool) or dpi <= 0:
-            raise ValueError(f"dpi must be a positive int; got {dpi!r}")
-        if initial is not None and not isinstance(initial, Mapping):
-            raise TypeError(
-                f"initial must be a mapping {{name: value}} or None; got {initial!r}"
-            )
-        if title is not None and not isinstance(title, str):
-            raise TypeError(f"title must be a str or None; got {type(title).__name__}")
+        self.figsize = _check_figsize(figsize)
+        self.dpi = check_int("dpi", dpi, minimum=1)
+        self.format = check_choice("format", format, FORMATS)
+        self.static = check_bool("static", static)
+        self.interval_ms = check_int("interval_ms", interval_ms, minimum=50)
+        check_instance("initial", initial, Mapping, optional=True, what="mapping")
+        self.title = check_instance("title", title, str, optional=True)
+        if animate is not None:
+            check_choice("animate", animate, self.params)
+        self.animate = animate
         initial = dict(initial or {})
         unknown = set(initial) - set(self.params)
         if unknown:
@@ -168,90 +199,156 @@ class Explorer:
                 )
         self.initial = {k: initial.get(k, v[0]) for k, v in self.params.items()}
         self.draw = draw
-        self.figsize = (float(figsize[0]), float(figsize[1]))
-        self.dpi = dpi
-        self.title = title
+        self._images: dict[tuple, bytes] = {}
         self._frames: list[str] | None = None
         self._widget: Any = None
 
     # -- rendering -------------------------------------------------------------------
-    def render(self, **values: Any) -> bytes:
-        """Draw the figure for one point of the grid and return it as PNG bytes."""
-        fig = Figure(figsize=self.figsize)
-        self.draw(fig, **values)
-        try:
-            return figure_to_png(fig, dpi=self.dpi)
-        finally:
-            fig.clear()
+    def _index(self, values: Mapping[str, Any]) -> tuple[int, ...]:
+        if set(values) != set(self.params):
+            raise ValueError(
+                f"values must name every parameter {list(self.params)}; "
+                f"got {sorted(values)}"
+            )
+        index = []
+        for name, options in self.params.items():
+            if values[name] not in options:
+                raise ValueError(f"{name}={values[name]!r} is not one of {options}")
+            index.append(options.index(values[name]))
+        return tuple(index)
+
+    def render(self, *, format: str | None = None, **values: Any) -> bytes:
+        """Image bytes of the figure at one grid point (drawn once, then reused).
+
+        Args:
+            format: image format; None means the explorer's `format`.
+            **values: one value from the grid for every parameter.
+        """
+        format = self.format if format is None else format
+        check_choice("format", format, FORMATS)
+        key = (format, self._index(values))
+        if key not in self._images:
+            fig = Figure(figsize=self.figsize)
+            self.draw(fig, **values)
+            try:
+                self._images[key] = figure_to_image(fig, format=format, dpi=self.dpi)
+            finally:
+                fig.clear()
+        return self._images[key]
 
     def frames(self) -> list[str]:
-        """Base64 PNGs for every grid point, in row-major order of ``params``."""
+        """Base64 images for every grid point, in row-major order of ``params``.
+
+        Raises:
+            ValueError: if they take more than ``max_bytes`` of page.
+        """
         if self._frames is None:
             names = list(self.params)
-            frames = []  # cached once complete: a failed draw leaves no partial list
+            frames = []  # kept once complete: a failed draw leaves no partial list
             for combo in itertools.product(*self.params.values()):
-                png = self.render(**dict(zip(names, combo, strict=True)))
-                frames.append(base64.b64encode(png).decode("ascii"))
+                image = self.render(**dict(zip(names, combo, strict=True)))
+                frames.append(base64.b64encode(image).decode("ascii"))
+            total = sum(len(f) for f in frames)
+            if total > self.max_bytes:
+                raise ValueError(
+                    f"the {len(frames)} frames take {total / 1e6:.2f} MB of page, more "
+                    f"than max_bytes={self.max_bytes} ({self.max_bytes / 1e6:.2f} MB; "
+                    "a chapter page must stay under 5 MB): lower dpi or figsize, use "
+                    "fewer values, or raise max_bytes"
+                )
             self._frames = frames
         return self._frames
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes the pre-rendered frames add to a page (renders them if needed)."""
+        return sum(len(f) for f in self.frames())
+
+    def _uid(self, *parts: Any) -> str:
+        # The id depends on everything shown, not only on the images: explorers with the
+        # same frames but other labels, start or title must not share an id on a page.
+        content = json.dumps([list(self.params), self.title, *parts], default=str)
+        return "gt-explorer-" + hashlib.sha1(content.encode()).hexdigest()[:12]
+
+    def _title_html(self) -> str:
+        if not self.title:
+            return ""
+        return (
+            '<div style="font-weight:bold;margin-bottom:0.3em">'
+            f"{html.escape(self.title)}</div>"
+        )
+
+    def _row(self, i: int, name: str, labels: list[str], start: int) -> str:
+        button = ""
+        if name == self.animate:
+            button = (
+                '<button type="button" class="gt-play" aria-pressed="false" '
+                'style="font-size:0.85em;padding:0.1em 0.6em;cursor:pointer">'
+                "&#9654; play</button>"
+            )
+        return (
+            '<label style="display:flex;align-items:center;gap:0.6em;'
+            'margin:0.2em 0;font-family:sans-serif;font-size:0.9em">'
+            f'<span style="min-width:8em">{html.escape(name)}</span>'
+            f'<input type="range" min="0" max="{len(labels) - 1}" step="1" '
+            f'value="{start}" data-index="{i}" aria-label="{html.escape(name)}" '
+            'style="flex:1;max-width:22em">'
+            '<output style="min-width:5em;font-family:monospace">'
+            f"{html.escape(labels[start])}</output>{button}</label>"
+        )
+
     def to_html(self) -> str:
-        """The kernel-free explorer: pre-rendered frames behind HTML range sliders."""
+        """The kernel-free explorer: every frame behind HTML range sliders."""
         frames = self.frames()
         names = list(self.params)
         sizes = [len(self.params[n]) for n in names]
         labels = [[_label(v) for v in self.params[n]] for n in names]
         start = [self.params[n].index(self.initial[n]) for n in names]
-        rows = []
-        for i, name in enumerate(names):
-            rows.append(
-                f'<label style="display:flex;align-items:center;gap:0.6em;'
-                f'margin:0.2em 0;font-family:sans-serif;font-size:0.9em">'
-                f'<span style="min-width:8em">{html.escape(name)}</span>'
-                f'<input type="range" min="0" max="{sizes[i] - 1}" step="1" '
-                f'value="{start[i]}" data-index="{i}" aria-label="{html.escape(name)}" '
-                f'style="flex:1;max-width:22em">'
-                f'<output style="min-width:5em;font-family:monospace">'
-                f"{html.escape(labels[i][start[i]])}</output></label>"
-            )
-        title = (
-            f'<div style="font-weight:bold;margin-bottom:0.3em">'
-            f"{html.escape(self.title)}</div>"
-            if self.title
-            else ""
-        )
-        first = _flat_index(start, sizes)
+        rows = [self._row(i, n, labels[i], start[i]) for i, n in enumerate(names)]
+        mime = FORMATS[self.format]
+        payload = {
+            "frames": frames,
+            "sizes": sizes,
+            "labels": labels,
+            "mime": mime,
+            "animate": None if self.animate is None else names.index(self.animate),
+            "interval": self.interval_ms,
+        }
         # Escape <, > and & so that no label can close the <script> element early.
         data = (
-            json.dumps({"frames": frames, "sizes": sizes, "labels": labels})
+            json.dumps(payload)
             .replace("<", "\\u003c")
             .replace(">", "\\u003e")
             .replace("&", "\\u0026")
         )
-        # The id depends on everything shown, not only on the images: explorers with the
-        # same frames but other labels, start or title must not share an id on a page.
-        content = json.dumps([names, start, data, self.title])
-        uid = "gt-explorer-" + hashlib.sha1(content.encode()).hexdigest()[:12]
+        uid = self._uid(start, data)
+        first = _flat_index(start, sizes)
         return (
-            f'<div class="gt-explorer" id="{uid}" style="margin:0.5em 0">{title}'
-            f"{''.join(rows)}"
+            f'<div class="gt-explorer" id="{uid}" style="margin:0.5em 0">'
+            f"{self._title_html()}{''.join(rows)}"
             f'<img alt="explorer figure" style="max-width:100%;height:auto" '
-            f'src="data:image/png;base64,{frames[first]}">'
-            f"<script>(function(){{"
-            # the script's own container first: the same explorer shown twice on one
-            # page has the same id twice
-            f"const s=document.currentScript;"
-            f'const root=(s&&s.parentElement&&s.parentElement.id==="{uid}")?'
-            f's.parentElement:document.getElementById("{uid}");'
-            f"const d={data};"
-            f'const inputs=root.querySelectorAll("input[type=range]");'
-            f'const img=root.querySelector("img");'
-            f"function update(){{let k=0;inputs.forEach(function(inp,i){{"
-            f"const j=parseInt(inp.value);k=k*d.sizes[i]+j;"
-            f"inp.nextElementSibling.textContent=d.labels[i][j];}});"
-            f'img.src="data:image/png;base64,"+d.frames[k];}}'
-            f'inputs.forEach(function(inp){{inp.addEventListener("input",update);}});'
-            f"}})();</script></div>"
+            f'src="data:{mime};base64,{frames[first]}">'
+            f"<script>(function(){{{_SCRIPT.replace('UID', uid).replace('DATA', data)}"
+            "})();</script></div>"
+        )
+
+    def _preview_html(self) -> str:
+        """One frame (the initial one) with a note: the view when ``static=False``."""
+        image = self.render(**self.initial)
+        mime = FORMATS[self.format]
+        settings = ", ".join(f"{k}={_label(v)}" for k, v in self.initial.items())
+        note = (
+            f"Explorer at {settings}. The other settings were not pre-rendered "
+            "(static=False); run the notebook in Jupyter or Colab for live controls."
+        )
+        encoded = base64.b64encode(image).decode("ascii")
+        return (
+            f'<div class="gt-explorer-preview" id="{self._uid(settings)}">'
+            f"{self._title_html()}"
+            f'<img alt="explorer figure" style="max-width:100%;height:auto" '
+            f'src="data:{mime};base64,{encoded}">'
+            f'<div style="font-size:0.85em;font-style:italic">{html.escape(note)}'
+            "</div></div>"
         )
 
     # -- live ------------------------------------------------------------------------
@@ -265,9 +362,9 @@ class Explorer:
         controls = {}
         for name, values in self.params.items():
             options = [(_label(v), v) for v in values]
-            numeric = all(_is_number(v) for v in values)
-            cls = widgets.SelectionSlider if numeric else widgets.Dropdown
-            extra = {"continuous_update": False} if numeric else {}
+            slider = name == self.animate or all(_is_number(v) for v in values)
+            cls = widgets.SelectionSlider if slider else widgets.Dropdown
+            extra = {"continuous_update": False} if slider else {}
             controls[name] = cls(
                 options=options,
                 value=self.initial[name],
@@ -279,24 +376,47 @@ class Explorer:
 
         def redraw(_change: Any = None) -> None:
             values = {name: c.value for name, c in controls.items()}
+            image = self.render(format="png", **values)
             with out:
                 out.clear_output(wait=True)
-                display(Image(data=self.render(**values), format="png"))
+                display(Image(data=image, format="png"))
 
         for control in controls.values():
             control.observe(redraw, names="value")
         redraw()
-        children = list(controls.values()) + [out]
+        rows: list[Any] = []
+        for name, control in controls.items():
+            if name == self.animate:
+                play = widgets.Play(
+                    value=control.index,
+                    min=0,
+                    max=len(self.params[name]) - 1,
+                    step=1,
+                    interval=self.interval_ms,
+                    description="play",
+                )
+                # linked in the browser: the play button moves the slider, which
+                # asks the kernel for the frame
+                widgets.jslink((play, "value"), (control, "index"))
+                rows.append(widgets.HBox([control, play]))
+            else:
+                rows.append(control)
+        children = rows + [out]
         if self.title:
             children.insert(0, widgets.HTML(f"<b>{html.escape(self.title)}</b>"))
         self._widget = widgets.VBox(children)
         return self._widget
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        if self.static:
+            text = f"{len(self.frames())} pre-rendered frames"
+            page = self.to_html()
+        else:
+            text = "live only, not pre-rendered"
+            page = self._preview_html()
         bundle: dict[str, Any] = {
-            "text/plain": f"Explorer({', '.join(self.params)}; "
-            f"{len(self.frames())} pre-rendered frames)",
-            "text/html": self.to_html(),
+            "text/plain": f"Explorer({', '.join(self.params)}; {text})",
+            "text/html": page,
         }
         if _kernel_with_widgets():
             box = self.widget()
@@ -306,6 +426,35 @@ class Explorer:
                 "model_id": box.model_id,
             }
         return bundle
+
+
+# The kernel-free view's script. UID and DATA are filled in by Explorer.to_html. It
+# drives its own container first (document.currentScript): the same explorer shown
+# twice on one page has the same id twice.
+_SCRIPT = (
+    "const s=document.currentScript;"
+    'const root=(s&&s.parentElement&&s.parentElement.id==="UID")?'
+    's.parentElement:document.getElementById("UID");'
+    "const d=DATA;"
+    'const inputs=root.querySelectorAll("input[type=range]");'
+    'const img=root.querySelector("img");'
+    "function update(){let k=0;inputs.forEach(function(inp,i){"
+    "const j=parseInt(inp.value);k=k*d.sizes[i]+j;"
+    "inp.nextElementSibling.textContent=d.labels[i][j];});"
+    'img.src="data:"+d.mime+";base64,"+d.frames[k];}'
+    'inputs.forEach(function(inp){inp.addEventListener("input",update);});'
+    'const btn=root.querySelector("button.gt-play");'
+    "if(btn&&d.animate!==null){const inp=inputs[d.animate];"
+    "const n=d.sizes[d.animate];let timer=null;"
+    "function stop(){clearInterval(timer);timer=null;"
+    'btn.innerHTML="&#9654; play";btn.setAttribute("aria-pressed","false");}'
+    "function tick(){inp.value=(parseInt(inp.value)+1)%n;update();}"
+    'btn.addEventListener("click",function(ev){ev.preventDefault();'
+    "if(timer!==null){stop();return;}"
+    'btn.innerHTML="&#10074;&#10074; pause";btn.setAttribute("aria-pressed","true");'
+    "tick();timer=setInterval(tick,d.interval);});"
+    'inp.addEventListener("input",function(){if(timer!==null){stop();}});}'
+)
 
 
 def _flat_index(indices: Sequence[int], sizes: Sequence[int]) -> int:
@@ -336,22 +485,35 @@ def explore(
     params: Mapping[str, Sequence[Any]],
     *,
     initial: Mapping[str, Any] | None = None,
+    animate: str | None = None,
+    interval_ms: int = 600,
+    static: bool = True,
+    format: Literal["webp", "png", "jpeg"] = "webp",
     figsize: tuple[float, float] = (8.0, 4.0),
-    dpi: int = 80,
-    max_frames: int = 64,
+    dpi: int = 100,
+    max_frames: int = 256,
+    max_bytes: int = 2_000_000,
     title: str | None = None,
 ) -> Explorer:
     """Explore a figure over a grid of parameter values, live or on the static site.
 
     Args:
         draw: ``draw(fig, **values)`` adds axes to the empty matplotlib ``Figure``
-            ``fig`` and draws on them; it is called once per redraw.
+            ``fig`` and plots on them; it is called once per grid point shown. Keep
+            the computing out of it: compute per grid point once, beforehand.
         params: ``{name: [values...]}``; numeric values get a slider, others a dropdown.
         initial: starting value per name (default: the first value of each list).
+        animate: a parameter name (training step, time, ...) that gets a play/pause
+            button stepping through its values, on the website and live.
+        interval_ms: time per frame while playing.
+        static: pre-render every grid point for the kernel-free HTML view (what the
+            website needs); False renders only the initial frame, for live use.
+        format: image format of the frames: "webp" (lossless, smallest), "png" or
+            "jpeg".
         figsize: figure size in inches.
         dpi: resolution of the rendered frames.
-        max_frames: refuse grids with more points than this (each is one image on the
-            website, about 20-60 kB).
+        max_frames: refuse grids with more points than this (at most 1000).
+        max_bytes: refuse frames that together take more page than this.
         title: optional caption shown above the controls.
 
     Returns:
@@ -361,8 +523,13 @@ def explore(
         draw,
         params,
         initial=initial,
+        animate=animate,
+        interval_ms=interval_ms,
+        static=static,
+        format=format,
         figsize=figsize,
         dpi=dpi,
         max_frames=max_frames,
+        max_bytes=max_bytes,
         title=title,
     )

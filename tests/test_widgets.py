@@ -21,7 +21,7 @@ import gentorch as gt
 from gentorch import widgets
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-TINY = {"figsize": (1, 1), "dpi": 20}
+TINY = {"figsize": (1, 1), "dpi": 20, "format": "png"}
 PARAMS = {"a": [0, 1, 2], "b": ["x", "y"]}
 COMBOS = list(itertools.product(*PARAMS.values()))
 
@@ -102,25 +102,47 @@ def js_flat_index(positions, sizes):
     return k
 
 
-# -- figure_to_png ---------------------------------------------------------------------
-def test_figure_to_png_gives_png_whose_size_follows_dpi():
+# -- figure_to_image -------------------------------------------------------------------
+def test_figure_to_image_gives_png_whose_size_follows_dpi():
     fig = Figure(figsize=(1, 1))
     fig.add_subplot().plot([0, 1], [1, 0])
-    small = widgets.figure_to_png(fig, dpi=20)
-    large = widgets.figure_to_png(fig, dpi=40)
+    small = widgets.figure_to_image(fig, dpi=20)
+    large = widgets.figure_to_image(fig, dpi=40)
     assert small.startswith(PNG_MAGIC) and large.startswith(PNG_MAGIC)
     width_small = Image.open(io.BytesIO(small)).size[0]
     width_large = Image.open(io.BytesIO(large)).size[0]
     assert 1.8 < width_large / width_small < 2.2
 
 
-def test_figure_to_png_rejects_bad_arguments():
+def test_figure_to_image_webp_is_lossless_and_smaller_than_png():
+    fig = Figure(figsize=(3, 2))
+    ax = fig.add_subplot()
+    ax.plot(np.sin(np.linspace(0, 6, 100)), label="sin")
+    ax.legend()
+    png = widgets.figure_to_image(fig, format="png", dpi=80)
+    webp = widgets.figure_to_image(fig, format="webp", dpi=80)
+    assert webp[:4] == b"RIFF" and webp[8:12] == b"WEBP"
+    assert len(webp) < len(png)
+    # lossless: the same pixels as the PNG
+    a = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    b = np.asarray(Image.open(io.BytesIO(webp)).convert("RGB"))
+    assert np.array_equal(a, b)
+    jpeg = widgets.figure_to_image(fig, format="jpeg", dpi=80)
+    assert jpeg[:2] == b"\xff\xd8"
+
+
+def test_figure_to_image_rejects_bad_arguments():
     with pytest.raises(TypeError, match="fig must be a matplotlib Figure"):
-        widgets.figure_to_png("not a figure")
+        widgets.figure_to_image("not a figure")
     fig = Figure(figsize=(1, 1))
-    for dpi in (0, -5, 1.5, True):
-        with pytest.raises(ValueError, match="dpi must be a positive int"):
-            widgets.figure_to_png(fig, dpi=dpi)
+    for dpi in (0, -5):
+        with pytest.raises(ValueError, match="dpi must be an int >= 1"):
+            widgets.figure_to_image(fig, dpi=dpi)
+    for dpi in (1.5, True):
+        with pytest.raises(TypeError, match="dpi must be an int"):
+            widgets.figure_to_image(fig, dpi=dpi)
+    with pytest.raises(ValueError, match="format must be one of 'webp', 'png', 'jpeg'"):
+        widgets.figure_to_image(fig, format="gif")
 
 
 # -- construction ----------------------------------------------------------------------
@@ -166,23 +188,39 @@ def test_explore_rejects_grids_larger_than_max_frames():
     assert len(make(params, max_frames=25).params) == 2
     with pytest.raises(ValueError, match="25 points, more than max_frames=24"):
         make(params, max_frames=24)
-    with pytest.raises(ValueError, match="more than max_frames=64"):  # the default
-        make({"a": list(range(9)), "b": list(range(8))})
+    with pytest.raises(ValueError, match="more than max_frames=256"):  # the default
+        make({"a": list(range(17)), "b": list(range(16))})
+    # more than 64 frames are fine when the page budget allows
+    big = make(
+        {"a": list(range(10)), "b": list(range(10))}, draw=lambda fig, a, b: None
+    )
+    assert len(big.frames()) == 100
 
 
 def test_explore_rejects_bad_max_frames_and_figsize():
-    for max_frames in (0, 401, 2.5, "8", True):
-        with pytest.raises(ValueError, match="max_frames must be an int in"):
+    for max_frames in (0, 1001):
+        with pytest.raises(
+            ValueError, match=r"max_frames must be an int in \[1, 1000\]"
+        ):
             make(max_frames=max_frames)
-    for figsize in (5, "ab", (1,), (1, 1, 1), (0, 1), (1, -2), ("a", 1), (True, 1)):
+    for max_frames in (2.5, "8", True):
+        with pytest.raises(TypeError, match="max_frames must be an int"):
+            make(max_frames=max_frames)
+    for figsize in (5, "ab", (1,), (1, 1, 1), ("a", 1), (True, 1)):
+        with pytest.raises(TypeError, match="figsize must be two numbers"):
+            make(figsize=figsize)
+    for figsize in ((0, 1), (1, -2)):
         with pytest.raises(ValueError, match="figsize must be two positive numbers"):
             make(figsize=figsize)
 
 
 def test_explore_rejects_bad_dpi_before_anything_is_drawn():
     draw = Recorder()
-    for dpi in (0, -3, 1.5, True):
-        with pytest.raises(ValueError, match="dpi must be a positive int"):
+    for dpi in (0, -3):
+        with pytest.raises(ValueError, match="dpi must be an int >= 1"):
+            make(draw=draw, dpi=dpi)
+    for dpi in (1.5, True):
+        with pytest.raises(TypeError, match="dpi must be an int"):
             make(draw=draw, dpi=dpi)
     assert draw.calls == []
 
@@ -269,7 +307,8 @@ def test_to_html_embeds_frames_sizes_and_labels():
     params = {"a": [0.5, 1.0, 2.0], "b": ["x", "y"]}
     explorer = make(params, draw=lambda fig, a, b: None)
     data = embedded_data(explorer.to_html())
-    assert set(data) == {"frames", "sizes", "labels"}
+    assert set(data) == {"frames", "sizes", "labels", "mime", "animate", "interval"}
+    assert data["mime"] == "image/png" and data["animate"] is None
     assert data["frames"] == explorer.frames()
     assert data["sizes"] == [3, 2]
     assert data["labels"] == [["0.5", "1", "2"], ["x", "y"]]
@@ -427,6 +466,7 @@ def test_mimebundle_outside_a_kernel_has_no_widget_view():
     assert set(bundle) == {"text/plain", "text/html"}
     assert bundle["text/html"] == explorer.to_html()
     assert bundle["text/plain"] == "Explorer(a, b; 6 pre-rendered frames)"
+    assert 'class="gt-play"' not in bundle["text/html"]  # no animation axis
     assert explorer._widget is None  # no widget is built for the static view
 
 
@@ -508,3 +548,110 @@ def test_widget_redraws_inside_its_output_area(monkeypatch):
     box = explorer.widget()
     controls_of(box)["a"].value = PARAMS["a"][-1]
     assert len(inside) == 2 and all(inside)
+
+
+# -- page budget, static=False, playback -----------------------------------------------
+def noisy_draw(fig, a, b=None):
+    """Random pixels compress badly: a frame of about 20 kB at dpi 100, 1 inch."""
+    rng = np.random.default_rng(a)
+    fig.add_subplot().imshow(rng.random((100, 100, 3)))
+
+
+def test_frames_over_max_bytes_raise_and_say_how_to_fix():
+    explorer = make({"a": [0, 1, 2]}, draw=noisy_draw, dpi=100, max_bytes=30_000)
+    with pytest.raises(ValueError, match=r"the 3 frames take 0\.\d+ MB of page, more"):
+        explorer.frames()
+    roomy = make({"a": [0, 1, 2]}, draw=noisy_draw, dpi=100, max_bytes=10_000_000)
+    assert roomy.nbytes == sum(len(f) for f in roomy.frames()) > 30_000
+    with pytest.raises(ValueError, match="max_bytes must be an int >= 1"):
+        make(max_bytes=0)
+
+
+def test_default_format_is_webp_and_html_declares_it():
+    explorer = gt.explore(Recorder(), PARAMS, figsize=(1, 1), dpi=20)
+    assert explorer.format == "webp"
+    image = base64.b64decode(explorer.frames()[0])
+    assert image[8:12] == b"WEBP"
+    (img,) = Page(explorer.to_html()).find("img")
+    assert img["src"].startswith("data:image/webp;base64,")
+    assert embedded_data(explorer.to_html())["mime"] == "image/webp"
+    # lossless: the colour drawn is exactly the colour shown
+    assert centre_pixel(image) == colour_of(0, "x")
+
+
+def test_static_false_renders_only_the_initial_frame():
+    draw = Recorder()
+    explorer = make(draw=draw, static=False, initial={"a": 1})
+    bundle = explorer._repr_mimebundle_()
+    assert draw.calls == [{"a": 1, "b": "x"}]
+    assert bundle["text/plain"] == "Explorer(a, b; live only, not pre-rendered)"
+    page = Page(bundle["text/html"])
+    assert page.find("input") == [] and page.scripts == []
+    (img,) = page.find("img")
+    png = base64.b64decode(img["src"].removeprefix("data:image/png;base64,"))
+    assert centre_pixel(png) == colour_of(1, "x")
+    assert "static=False" in bundle["text/html"]
+    with pytest.raises(TypeError, match="static must be a bool"):
+        make(static=1)
+
+
+def test_live_view_reuses_frames_drawn_for_the_static_view(monkeypatch, displayed):
+    monkeypatch.setattr(widgets, "_kernel_with_widgets", lambda: True)
+    draw = Recorder()
+    explorer = make(draw=draw)
+    explorer._repr_mimebundle_()  # static frames + the live widget's first frame
+    assert len(draw.calls) == len(COMBOS)  # the live frame was not drawn again
+    controls_of(explorer.widget())["a"].value = 2
+    controls_of(explorer.widget())["a"].value = 0
+    assert len(draw.calls) == len(COMBOS)
+
+
+def test_render_rejects_values_off_the_grid():
+    explorer = make()
+    with pytest.raises(ValueError, match=r"values must name every parameter"):
+        explorer.render(a=1)
+    with pytest.raises(ValueError, match=r"a=7 is not one of \[0, 1, 2\]"):
+        explorer.render(a=7, b="x")
+
+
+def test_animate_adds_a_play_button_to_its_row_only():
+    explorer = make(animate="a", interval_ms=250)
+    html_text = explorer.to_html()
+    page = Page(html_text)
+    (button,) = page.find("button")
+    assert button["class"] == "gt-play" and button["aria-pressed"] == "false"
+    # the button sits in the animated parameter's row, after its <output>
+    first_row = html_text.split("</label>")[0]
+    assert 'aria-label="a"' in first_row and 'class="gt-play"' in first_row
+    data = embedded_data(html_text)
+    assert data["animate"] == 0 and data["interval"] == 250
+    (script,) = page.scripts
+    # playback steps the animated slider modulo its size and redraws through update()
+    assert "inp.value=(parseInt(inp.value)+1)%n;update();" in script
+    assert "setInterval(tick,d.interval)" in script and "clearInterval" in script
+    with pytest.raises(ValueError, match="animate must be one of 'a', 'b'"):
+        make(animate="c")
+    with pytest.raises(ValueError, match="interval_ms must be an int >= 50"):
+        make(animate="a", interval_ms=10)
+
+
+def test_animate_live_links_a_play_widget_to_the_slider(monkeypatch, displayed):
+    links = []
+    real_jslink = ipywidgets.jslink
+    monkeypatch.setattr(
+        ipywidgets, "jslink", lambda a, b: links.append((a, b)) or real_jslink(a, b)
+    )
+    explorer = make(
+        {"step": [0, 10, 20], "b": ["x", "y"]},
+        animate="b",
+        draw=lambda fig, step, b: None,
+    )
+    box = explorer.widget()
+    (row,) = [c for c in box.children if isinstance(c, ipywidgets.HBox)]
+    slider, play = row.children
+    # a non-numeric animation axis still gets a slider, so that play can step it
+    assert isinstance(slider, ipywidgets.SelectionSlider) and slider.description == "b"
+    assert isinstance(play, ipywidgets.Play)
+    assert (play.min, play.max, play.value, play.interval) == (0, 1, 0, 600)
+    # linked in the browser, play's value to the slider's index
+    assert links == [((play, "value"), (slider, "index"))]

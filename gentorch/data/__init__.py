@@ -1,4 +1,4 @@
-"""Data sets for the book, one module per kind; every name is available as `gt.data.<name>`.
+"""Data sets for the book, one module per kind, each name also `gt.data.<name>`.
 
 * `gentorch.data.toy`: 2-D toy distributions (Gaussian blobs, moons, swiss roll, the
   ring and grid mixtures of the mode-collapse benchmarks), offline.

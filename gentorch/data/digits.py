@@ -1,5 +1,4 @@
-"""scikit-learn's bundled 8x8 handwritten digits (offline), in the model range [-1, 1].
-"""
+"""scikit-learn's bundled 8x8 handwritten digits (offline), in the range [-1, 1]."""
 
 from __future__ import annotations
 
@@ -67,5 +66,3 @@ def to_pixel_range(x: torch.Tensor, *, high: float = 1.0) -> torch.Tensor:
     check_tensor("x", x, floating=True)
     high = check_number("high", high, low=0, low_open=True)
     return ((x + 1) * (high / 2)).clamp(0, high)
-
-
