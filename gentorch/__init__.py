@@ -4,10 +4,10 @@ The version string is the book edition. Importing gentorch has no side effects: 
 global seeds, no rcParams, no environment variables read.
 
 Modules: ``utils`` (seeding, noise, devices, shapes), ``data`` (toy sets, digits,
-MNIST), ``train`` (History, train_loop), ``plot`` (figures), ``widgets`` (explorers).
+MNIST), ``nets`` (MLP, conv encoder/decoder, time embedding), ``train`` (History, train_loop), ``plot`` (figures), ``widgets`` (explorers).
 """
 
-from . import data, plot, train, utils, widgets
+from . import data, nets, plot, train, utils, widgets
 from .train import History, train_loop
 from .utils import (
     count_parameters,
@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "data",
+    "nets",
     "plot",
     "train",
     "utils",

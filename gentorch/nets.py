@@ -1,0 +1,318 @@
+"""Neural-network building blocks shared by the chapters (and nothing else).
+
+An `MLP` for 2-D toy data and latent codes, a small `ConvEncoder` / `ConvDecoder` pair
+for 8x8 (bundled digits) and 28x28 (MNIST) images in the model range [-1, 1], and the
+sinusoidal timestep embedding of diffusion models. Each module keeps its layers in an
+`nn.Sequential` called `net`, so ``print(model)`` shows the whole architecture. Devices
+and dtypes follow the parameters and the input: move a module with ``.to(device)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Literal, get_args
+
+import torch
+from torch import nn
+
+from gentorch._checks import (
+    check_choice,
+    check_instance,
+    check_int,
+    check_number,
+    check_tensor,
+)
+
+__all__ = [
+    "ConvDecoder",
+    "ConvEncoder",
+    "MLP",
+    "SinusoidalEmbedding",
+    "sinusoidal_embedding",
+]
+
+Activation = Literal["relu", "leaky_relu", "silu", "gelu", "tanh"]
+OutputActivation = Literal[
+    None, "tanh", "sigmoid", "relu", "leaky_relu", "silu", "gelu"
+]
+ImageOutput = Literal["tanh", "sigmoid", None]
+ImageSize = Literal[8, 28]
+
+_LAYERS = {
+    "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.2),  # the GAN convention (Radford et al. 2016)
+    "silu": nn.SiLU,
+    "gelu": nn.GELU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+}
+
+
+def _activation(name: str, value: str | None, choices: tuple) -> list[nn.Module]:
+    """The layer for a checked activation name, as a list (empty for None)."""
+    check_choice(name, value, choices)
+    return [] if value is None else [_LAYERS[value]()]
+
+
+def _widths(name: str, value: Sequence[int], *, allow_empty: bool) -> tuple[int, ...]:
+    check_instance(name, value, (tuple, list), what="tuple of ints")
+    widths = tuple(check_int(f"{name} entries", n, minimum=1) for n in value)
+    if not widths and not allow_empty:
+        raise ValueError(f"{name} must have at least one entry; got {value!r}")
+    return widths
+
+
+def _conv_sizes(name: str, channels: Sequence[int], image_size: int) -> list[int]:
+    """Check `channels` and return the spatial sizes, one halving per entry."""
+    channels = _widths(name, channels, allow_empty=False)
+    sizes = [image_size]
+    while sizes[-1] % 2 == 0:
+        sizes.append(sizes[-1] // 2)
+    if len(channels) >= len(sizes):
+        path = " -> ".join(str(s) for s in sizes)
+        raise ValueError(
+            f"{name} must have at most {len(sizes) - 1} entries for "
+            f"image_size={image_size} (each halves the size: {path}); "
+            f"got {len(channels)}"
+        )
+    return sizes[: len(channels) + 1]
+
+
+class MLP(nn.Module):
+    """Multilayer perceptron: h_{l+1} = act(W_l h_l + b_l), no act after the last layer.
+
+    Linear layers of widths ``in_dim -> *hidden -> out_dim`` with `activation` between
+    them, optional dropout after each hidden activation, and an optional
+    `output_activation` at the end. ``hidden=()`` is a single linear layer.
+
+    Args:
+        in_dim: input features.
+        out_dim: output features.
+        hidden: widths of the hidden layers (a tuple or list of positive ints).
+        activation: ``"relu"``, ``"leaky_relu"`` (slope 0.2), ``"silu"``, ``"gelu"``
+            or ``"tanh"``.
+        output_activation: None (raw outputs, e.g. logits), ``"tanh"`` (data in
+            [-1, 1]), ``"sigmoid"``, or one of the hidden activations.
+        dropout: drop probability in [0, 1) after each hidden activation.
+
+    Shapes:
+        x: (..., in_dim), usually (B, in_dim); output: (..., out_dim).
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        *,
+        hidden: Sequence[int] = (128, 128),
+        activation: Activation = "relu",
+        output_activation: OutputActivation = None,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.in_dim = check_int("in_dim", in_dim, minimum=1)
+        self.out_dim = check_int("out_dim", out_dim, minimum=1)
+        hidden = _widths("hidden", hidden, allow_empty=True)
+        check_choice("activation", activation, get_args(Activation))
+        outputs = _activation(
+            "output_activation", output_activation, get_args(OutputActivation)
+        )
+        dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+        widths = (self.in_dim, *hidden)
+        layers: list[nn.Module] = []
+        for width_in, width_out in zip(widths[:-1], widths[1:], strict=True):
+            layers += [nn.Linear(width_in, width_out), _LAYERS[activation]()]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+        layers += [nn.Linear(widths[-1], self.out_dim), *outputs]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor("x", x, floating=True)
+        if x.ndim == 0 or x.shape[-1] != self.in_dim:
+            raise ValueError(
+                f"x must have shape (..., {self.in_dim}) (last dimension "
+                f"in_dim={self.in_dim}); got {tuple(x.shape)}"
+            )
+        return self.net(x)
+
+
+class ConvEncoder(nn.Module):
+    """Strided convolutions, then one linear layer: an image to a vector.
+
+    Each entry of `channels` is a 4x4 convolution with stride 2 and padding 1 followed
+    by `activation`; it halves the height and width (8 -> 4 -> 2, 28 -> 14 -> 7 with
+    the default two entries). The final feature map is flattened and mapped to
+    `out_dim` by a linear layer with no activation (logits, or a latent code).
+
+    Args:
+        out_dim: output features.
+        image_size: height and width of the square input, 8 or 28.
+        in_channels: input channels (1 for digits and MNIST).
+        channels: output channels of each convolution; at most 3 entries for
+            ``image_size=8`` and 2 for 28, so that every halving is exact.
+        activation: ``"relu"``, ``"leaky_relu"`` (slope 0.2, for discriminators),
+            ``"silu"``, ``"gelu"`` or ``"tanh"``.
+
+    Shapes:
+        x: (B, in_channels, image_size, image_size); output: (B, out_dim).
+    """
+
+    def __init__(
+        self,
+        out_dim: int,
+        *,
+        image_size: ImageSize,
+        in_channels: int = 1,
+        channels: Sequence[int] = (32, 64),
+        activation: Activation = "relu",
+    ) -> None:
+        super().__init__()
+        self.out_dim = check_int("out_dim", out_dim, minimum=1)
+        self.image_size = check_choice("image_size", image_size, get_args(ImageSize))
+        self.in_channels = check_int("in_channels", in_channels, minimum=1)
+        sizes = _conv_sizes("channels", channels, self.image_size)
+        check_choice("activation", activation, get_args(Activation))
+        widths = (self.in_channels, *channels)
+        layers: list[nn.Module] = []
+        for width_in, width_out in zip(widths[:-1], widths[1:], strict=True):
+            conv = nn.Conv2d(width_in, width_out, kernel_size=4, stride=2, padding=1)
+            layers += [conv, _LAYERS[activation]()]
+        layers += [
+            nn.Flatten(),  # (B, C, s, s) -> (B, C*s*s)
+            nn.Linear(widths[-1] * sizes[-1] ** 2, self.out_dim),
+        ]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        size = self.image_size
+        check_tensor("x", x, shape=("B", self.in_channels, size, size), floating=True)
+        return self.net(x)
+
+
+class ConvDecoder(nn.Module):
+    """One linear layer, then transposed convolutions: a vector to an image.
+
+    The mirror of `ConvEncoder`: a linear layer and `activation` give a feature map of
+    ``channels[0]`` channels at ``image_size / 2**len(channels)`` pixels; each entry of
+    `channels` is then a 4x4 transposed convolution with stride 2 and padding 1 that
+    exactly doubles the size (2 -> 4 -> 8, 7 -> 14 -> 28), the last one producing
+    `out_channels`. Activations sit between layers, `output_activation` at the end.
+
+    Args:
+        in_dim: input features (a latent code or generator noise).
+        image_size: height and width of the square output, 8 or 28.
+        out_channels: output channels (1 for digits and MNIST).
+        channels: input channels of each transposed convolution, widest first; at
+            most 3 entries for ``image_size=8`` and 2 for 28.
+        activation: ``"relu"``, ``"leaky_relu"`` (slope 0.2), ``"silu"``,
+            ``"gelu"`` or ``"tanh"``.
+        output_activation: ``"tanh"`` (the data range [-1, 1]), ``"sigmoid"``
+            ([0, 1]) or None (raw values, e.g. a Gaussian mean or logits).
+
+    Shapes:
+        z: (B, in_dim); output: (B, out_channels, image_size, image_size).
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        *,
+        image_size: ImageSize,
+        out_channels: int = 1,
+        channels: Sequence[int] = (64, 32),
+        activation: Activation = "relu",
+        output_activation: ImageOutput = "tanh",
+    ) -> None:
+        super().__init__()
+        self.in_dim = check_int("in_dim", in_dim, minimum=1)
+        self.image_size = check_choice("image_size", image_size, get_args(ImageSize))
+        self.out_channels = check_int("out_channels", out_channels, minimum=1)
+        size = _conv_sizes("channels", channels, self.image_size)[-1]
+        check_choice("activation", activation, get_args(Activation))
+        outputs = _activation(
+            "output_activation", output_activation, get_args(ImageOutput)
+        )
+        widths = (*channels, self.out_channels)
+        layers: list[nn.Module] = [
+            nn.Linear(self.in_dim, widths[0] * size**2),
+            _LAYERS[activation](),
+            nn.Unflatten(1, (widths[0], size, size)),  # (B, C*s*s) -> (B, C, s, s)
+        ]
+        for width_in, width_out in zip(widths[:-1], widths[1:], strict=True):
+            up = nn.ConvTranspose2d(width_in, width_out, 4, stride=2, padding=1)
+            layers += [up, _LAYERS[activation]()]
+        layers.pop()  # the last convolution gets output_activation instead
+        self.net = nn.Sequential(*layers, *outputs)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        check_tensor("z", z, shape=("B", self.in_dim), floating=True)
+        return self.net(z)
+
+
+def _check_embedding(dim: int, max_period: float) -> tuple[int, float]:
+    dim = check_int("dim", dim, minimum=2)
+    if dim % 2:
+        raise ValueError(f"dim must be an even int >= 2; got {dim}")
+    return dim, check_number("max_period", max_period, low=0.0, low_open=True)
+
+
+def sinusoidal_embedding(
+    t: torch.Tensor, dim: int, *, max_period: float = 10000.0
+) -> torch.Tensor:
+    """Timestep embedding emb(t) = [cos(t w_0), ..., cos(t w_{h-1}), sin(t w_0), ...].
+
+    The positional encoding of Vaswani et al. (2017, sec. 3.5) used for diffusion
+    timesteps by Ho et al. (2020): with ``h = dim // 2`` frequencies
+    w_i = max_period^(-i / h), i = 0, ..., h - 1, the first half of the output holds
+    the cosines and the second half the sines. This is the convention of Nichol &
+    Dhariwal's improved-diffusion; Vaswani et al. interleave sin and cos, and Ho et
+    al.'s code puts the sines first with w_i = max_period^(-i / (h - 1)): variants
+    that permute the features or rescale the frequencies slightly.
+    The dot product of emb(t) and emb(t + k) depends on the offset k only.
+
+    Args:
+        t: one timestep (or position) per example, integer or floating; integers
+            are converted to torch's default floating dtype (float32 unless changed).
+        dim: embedding size, even and >= 2.
+        max_period: the longest wavelength's scale (10000 in both papers); > 0.
+
+    Returns:
+        The embeddings, on `t`'s device, with `t`'s dtype when it is floating.
+
+    Shapes:
+        t: (B,); output: (B, dim).
+    """
+    check_tensor("t", t, shape=("B",))
+    if t.dtype == torch.bool or t.is_complex():
+        raise TypeError(f"t must be an integer or floating tensor; got dtype {t.dtype}")
+    dim, max_period = _check_embedding(dim, max_period)
+    dtype = t.dtype if t.is_floating_point() else torch.get_default_dtype()
+    half = dim // 2
+    exponents = torch.arange(half, device=t.device, dtype=dtype) / half
+    freqs = torch.exp(-math.log(max_period) * exponents)  # w_i, shape (half,)
+    angles = t.to(dtype)[:, None] * freqs[None, :]  # (B, 1) * (1, half) -> (B, half)
+    return torch.cat([torch.cos(angles), torch.sin(angles)], dim=-1)  # (B, dim)
+
+
+class SinusoidalEmbedding(nn.Module):
+    """`sinusoidal_embedding` as a module (no parameters), to put in an `nn.Sequential`.
+
+    Args:
+        dim: embedding size, even and >= 2.
+        max_period: the longest wavelength's scale; > 0.
+
+    Shapes:
+        t: (B,); output: (B, dim).
+    """
+
+    def __init__(self, dim: int, *, max_period: float = 10000.0) -> None:
+        super().__init__()
+        self.dim, self.max_period = _check_embedding(dim, max_period)
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        return sinusoidal_embedding(t, self.dim, max_period=self.max_period)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, max_period={self.max_period:g}"
