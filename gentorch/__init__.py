@@ -4,7 +4,8 @@ The version string is the book edition. Importing gentorch has no side effects: 
 global seeds, no rcParams, no environment variables read.
 
 Modules: ``utils`` (seeding, noise, devices, shapes), ``data`` (toy sets, digits,
-MNIST), ``nets`` (MLP, conv encoder/decoder, time embedding), ``train`` (History, train_loop), ``plot`` (figures), ``widgets`` (explorers).
+MNIST), ``nets`` (MLP, conv encoder/decoder, time embedding), ``train`` (History,
+train_loop), ``plot`` (figures), ``widgets`` (explorers).
 """
 
 from . import data, nets, plot, train, utils, widgets

@@ -100,5 +100,3 @@ def mnist(
     pixels = torch.as_tensor(dataset.data)  # (N, 28, 28) uint8
     x = pixels.unsqueeze(1).float() / 127.5 - 1  # (N, 28, 28) -> (N, 1, 28, 28)
     return LabeledData(x, torch.as_tensor(dataset.targets, dtype=torch.int64))
-
-

@@ -292,5 +292,3 @@ def toy_2d(
         return moons(n, generator=generator).x
     samplers = {"swiss_roll": swiss_roll, "ring": ring, "grid": grid}
     return samplers[name](n, generator=generator)
-
-
