@@ -22,14 +22,20 @@ $(STAMP): requirements.txt pyproject.toml
 
 lint: setup
 	$(BIN)/ruff check gentorch tests benchmarks chapters
+	$(BIN)/ruff format --check gentorch tests benchmarks chapters
 
 # One pytest run, so the closing summary line counts unit tests and notebook cells.
+# pytest-xdist runs it on every core; --dist loadfile keeps each notebook (one kernel,
+# cells in order) on one worker, so chapters run side by side.
 test: lint
 	MPLBACKEND=Agg GENTORCH_SMOKE=1 $(BIN)/python -m pytest tests chapters \
-		--nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider
+		--nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider \
+		-n auto --dist loadfile
 
+# GENTORCH_SITE=1 tells each chapter's setup cell to pre-render its explorers' frames
+# for the kernel-free website (a live kernel does not need them).
 book: setup
-	env -u GENTORCH_SMOKE $(BIN)/jupyter-book build . --warningiserror --keep-going
+	env -u GENTORCH_SMOKE GENTORCH_SITE=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
 
 benchmark: setup
 	$(BIN)/python benchmarks/chapter_times.py
