@@ -59,11 +59,12 @@ def _check_limits(name: str, lim: Any) -> tuple[float, float]:
 
 
 def _check_cmap(cmap: Any) -> None:
-    if isinstance(cmap, matplotlib.colors.Colormap):
-        return
-    if not isinstance(cmap, str) or cmap not in matplotlib.colormaps:
+    what = "matplotlib Colormap or a registered colormap name"
+    check_instance("cmap", cmap, (str, matplotlib.colors.Colormap), what=what)
+    if isinstance(cmap, str) and cmap not in matplotlib.colormaps:
         raise ValueError(
-            f"cmap must be a matplotlib Colormap or a registered name; got {cmap!r}"
+            f"cmap must be a registered colormap name such as 'Blues', 'viridis' or "
+            f"'gray'; got {cmap!r}"
         )
 
 

@@ -244,8 +244,10 @@ def test_image_grid_places_every_tile_row_major():
 def test_image_grid_accepts_a_colormap_object_and_checks_titles():
     ax = plot.image_grid(torch.zeros(2, 4, 4), cmap=plt.get_cmap("viridis"))
     assert ax.get_images()
-    with pytest.raises(ValueError, match="cmap"):
+    with pytest.raises(ValueError, match="cmap must be a registered colormap name"):
         plot.image_grid(torch.zeros(2, 4, 4), cmap="no-such-map")
+    with pytest.raises(TypeError, match="cmap must be a matplotlib Colormap"):
+        plot.image_grid(torch.zeros(2, 4, 4), cmap=3)
     with pytest.raises(TypeError, match="title"):
         plot.image_grid(torch.zeros(2, 4, 4), title=3)
 
