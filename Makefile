@@ -28,7 +28,11 @@ test: lint
 	MPLBACKEND=Agg GENTORCH_SMOKE=1 $(BIN)/python -m pytest tests chapters \
 		--nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider
 
+# _build/html is written afresh each time (the executed notebooks stay cached in
+# _build/.jupyter_cache): Sphinx leaves files of earlier builds there, and viewcode does
+# not rewrite its _modules pages after a configuration change.
 book: setup
+	rm -rf _build/html
 	env -u GENTORCH_SMOKE $(BIN)/jupyter-book build . --warningiserror --keep-going
 
 benchmark: setup
