@@ -34,7 +34,11 @@ test: lint
 
 # GENTORCH_SITE=1 tells each chapter's setup cell to pre-render its explorers' frames
 # for the kernel-free website (a live kernel does not need them).
+# _build/html is written afresh each time (the executed notebooks stay cached in
+# _build/.jupyter_cache): Sphinx leaves files of earlier builds there, and viewcode does
+# not rewrite its _modules pages after a configuration change.
 book: setup
+	rm -rf _build/html
 	env -u GENTORCH_SMOKE GENTORCH_SITE=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
 
 benchmark: setup
