@@ -2,7 +2,9 @@
 
 One rule for all of them: a value of the wrong *type* raises `TypeError`, a value of the
 right type that is out of range raises `ValueError`, and both messages name the
-argument, say what is accepted and show what arrived.
+argument, say what is accepted and show what arrived. Dtypes follow torch's own
+convention: a dtype that cannot be used (an integer dtype where a floating one is
+needed, float64 on a device without it) is a `TypeError`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ __all__ = [
     "check_bool",
     "check_callable",
     "check_choice",
+    "check_device",
     "check_dtype",
+    "check_float64_support",
     "check_generator",
     "check_instance",
     "check_int",
@@ -91,17 +95,30 @@ def check_bool(name: str, value: Any) -> bool:
     return value
 
 
-def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
-    """One of a closed set of values (a `Literal[...]` argument)."""
-    choices = tuple(choices)
+def _same_choice(value: Any, choice: Any) -> bool:
+    """`value` stands for `choice`: equal, and of the same kind (8.0 is not 8, True is
+    not 1, but NumPy's int64(8) is 8)."""
+    if choice is None or isinstance(choice, bool) or isinstance(value, bool):
+        return value is choice
+    if isinstance(choice, numbers.Integral):
+        return isinstance(value, numbers.Integral) and value == choice
+    if type(value) is not type(choice):
+        return False
     try:
-        ok = value in choices
-    except TypeError:  # unhashable or incomparable: not one of them either
-        ok = False
-    if not ok or isinstance(value, bool) != any(isinstance(c, bool) for c in choices):
-        accepted = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{name} must be one of {accepted}; got {value!r}")
-    return value
+        return bool(value == choice)
+    except (TypeError, ValueError, RuntimeError):  # arrays, tensors: no single truth
+        return False
+
+
+def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
+    """One of a closed set of values (a `Literal[...]` argument); returns the choice
+    itself (so NumPy's int64(8) comes back as the int 8)."""
+    choices = tuple(choices)
+    for choice in choices:
+        if _same_choice(value, choice):
+            return choice
+    accepted = ", ".join(repr(c) for c in choices)
+    raise ValueError(f"{name} must be one of {accepted}; got {value!r}")
 
 
 def check_instance(
@@ -152,6 +169,28 @@ def check_generator(generator: Any) -> torch.device:
         kind = type(generator).__name__
         raise TypeError(f"generator must be a torch.Generator or None; got {kind}")
     return generator.device
+
+
+def check_float64_support(dtype: torch.dtype, *devices: torch.device) -> None:
+    """Refuse float64 on a device that has none (Apple MPS), naming the device."""
+    for device in devices:
+        if dtype == torch.float64 and device.type == "mps":
+            raise TypeError(
+                "dtype must not be torch.float64 with data or a generator on mps, "
+                "which has no float64; use torch.float32"
+            )
+
+
+def check_device(name: str, device: Any) -> torch.device:
+    """A `torch.device` or a device string such as "cpu" or "cuda:0"."""
+    check_instance(name, device, (str, torch.device), what="torch.device or str")
+    try:
+        return torch.device(device)
+    except RuntimeError as error:
+        raise ValueError(
+            f"{name} must name a device such as 'cpu', 'cuda', 'cuda:0' or 'mps'; "
+            f"got {device!r}"
+        ) from error
 
 
 def _shape_text(shape: Sequence[int | str | None]) -> str:

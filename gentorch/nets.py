@@ -174,7 +174,7 @@ class ConvEncoder(nn.Module):
         self.in_channels = check_int("in_channels", in_channels, minimum=1)
         sizes = _conv_sizes("channels", channels, self.image_size)
         check_choice("activation", activation, get_args(Activation))
-        widths = (self.in_channels, *channels)
+        widths = (self.in_channels, *_widths("channels", channels, allow_empty=False))
         layers: list[nn.Module] = []
         for width_in, width_out in zip(widths[:-1], widths[1:], strict=True):
             conv = nn.Conv2d(width_in, width_out, kernel_size=4, stride=2, padding=1)
@@ -234,7 +234,7 @@ class ConvDecoder(nn.Module):
         outputs = _activation(
             "output_activation", output_activation, get_args(ImageOutput)
         )
-        widths = (*channels, self.out_channels)
+        widths = (*_widths("channels", channels, allow_empty=False), self.out_channels)
         layers: list[nn.Module] = [
             nn.Linear(self.in_dim, widths[0] * size**2),
             _LAYERS[activation](),

@@ -46,9 +46,10 @@ class History:
     """Named series of scalars logged during training, on one shared step axis.
 
     Every call to `log` records its values at one step. Without `step`, that is the
-    history's next step (`next_step`: one past the largest step logged under any
-    name), so a metric logged every 1,000 steps together with the loss sits at the
-    loss's step, not at 0, 1, 2. Log what belongs to one training step in one call,
+    step `train_loop` is running (when called from inside a step function), or else
+    the history's next step (`next_step`: one past the largest step logged or run
+    under any name). So a metric logged every 1,000 steps sits at the loss's step,
+    not at 0, 1, 2. Outside `train_loop`, log what belongs to one step in one call,
     or pass `step` explicitly.
 
     Example:
@@ -64,22 +65,26 @@ class History:
         self._steps: dict[str, list[int]] = {}
         self._values: dict[str, list[float]] = {}
         self._next_step = 0
+        # the step train_loop is running, None outside it
+        self._running_step: int | None = None
 
     @property
     def next_step(self) -> int:
-        """One past the largest step logged under any name; 0 for an empty history."""
+        """One past the largest step logged or run by `train_loop`; 0 when new."""
         return self._next_step
 
     def log(self, step: int | None = None, **scalars: Any) -> None:
         """Append one value to each named series, all at the same step.
 
         Args:
-            step: step (an int >= 0) of these values; None means `next_step`.
+            step: step (an int >= 0) of these values; None means the step
+                `train_loop` is running, or `next_step` outside it.
             **scalars: name=value with a Python/NumPy real number or a 0-d tensor
                 (converted with `.item()`; NaN and inf are kept, they are telling).
         """
         if step is None:
-            step = self._next_step
+            running = self._running_step
+            step = self._next_step if running is None else running
         else:
             step = check_int("step", step, minimum=0)
         if not scalars:
@@ -156,15 +161,17 @@ def train_loop(
     device synchronisation.
 
     Steps are global: a second call with the same `history` carries on numbering
-    where the first stopped, so its curve continues instead of starting over at 0.
+    where the first stopped (whatever was logged), so its curve continues instead
+    of starting over at 0. A `history.log(...)` without `step` inside `step_fn`
+    records at the running step.
 
     Args:
         step_fn: one training step; receives the global step `start_step + i` for
             the i-th call (0, 1, ... when the history starts empty).
         num_steps: number of calls (0 is allowed and does nothing).
         history: history to extend; None starts a fresh one.
-        start_step: step number of the first call; None means one past the largest
-            step already logged in `history` (0 for a new or empty history).
+        start_step: step number of the first call; None means `history.next_step`
+            (one past the largest step logged or run; 0 for a new history).
         log_every: log every this many steps.
         desc: label of the progress bar.
         progress: show a tqdm progress bar.
@@ -190,25 +197,36 @@ def train_loop(
     check_bool("progress", progress)
 
     last = start_step + num_steps - 1
-    # The context manager closes the bar even when step_fn raises.
+    # The context manager closes the bar even when step_fn raises; the finally
+    # clause leaves the history pointing past the steps that ran.
     with trange(
         start_step, start_step + num_steps, desc=desc, disable=not progress
     ) as bar:
-        for step in bar:
-            scalars = step_fn(step)
-            if not isinstance(scalars, Mapping):
-                raise TypeError(
-                    "step_fn must return a mapping of name -> scalar, e.g. "
-                    f"{{'loss': loss.detach()}}; got {type(scalars).__name__}"
-                )
-            if "step" in scalars:
-                raise ValueError(
-                    "step_fn returned a scalar named 'step', which clashes with the "
-                    "step number train_loop logs it at; rename that key"
-                )
-            if scalars and (step % log_every == 0 or step == last):
-                history.log(step=step, **scalars)
-                latest = {name: history.last(name) for name in scalars}
-                postfix = {k: f"{v:.4g}" for k, v in latest.items()}
-                bar.set_postfix(postfix, refresh=False)
+        try:
+            for step in bar:
+                history._running_step = step
+                scalars = step_fn(step)
+                _log_step(history, bar, step, scalars, log_every, last)
+                history._next_step = max(history._next_step, step + 1)
+        finally:
+            history._running_step = None
     return history
+
+
+def _log_step(history, bar, step, scalars, log_every, last) -> None:
+    """Check what a step function returned and log it when it is a logging step."""
+    if not isinstance(scalars, Mapping):
+        raise TypeError(
+            "step_fn must return a mapping of name -> scalar, e.g. "
+            f"{{'loss': loss.detach()}}; got {type(scalars).__name__}"
+        )
+    if "step" in scalars:
+        raise ValueError(
+            "step_fn returned a scalar named 'step', which clashes with the "
+            "step number train_loop logs it at; rename that key"
+        )
+    if scalars and (step % log_every == 0 or step == last):
+        history.log(step=step, **scalars)
+        latest = {name: history.last(name) for name in scalars}
+        postfix = {k: f"{v:.4g}" for k, v in latest.items()}
+        bar.set_postfix(postfix, refresh=False)

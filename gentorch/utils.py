@@ -16,7 +16,9 @@ import torch
 
 from gentorch._checks import (
     check_bool,
+    check_device,
     check_dtype,
+    check_float64_support,
     check_generator,
     check_instance,
     check_int,
@@ -82,11 +84,13 @@ def randn(
     The rule of diffusers' `randn_tensor`: the numbers are drawn on the generator's
     device, so the same seed gives the same noise whatever `device` is, and a CPU
     generator (what `seed_everything` returns) works with CUDA data; the result is
-    then moved to `device`.
+    then moved to `device`. Without a generator the noise is drawn on `device`
+    directly.
 
     Args:
         shape: the output shape.
-        generator: source of randomness; None uses torch's global CPU generator.
+        generator: source of randomness; None uses torch's global generator of
+            `device` (the CPU when `device` is None).
         device: where the result goes; None keeps it on the generator's device.
         dtype: floating dtype; None means torch's default (float32).
 
@@ -97,12 +101,11 @@ def randn(
     check_instance("shape", shape, (tuple, list, torch.Size), what="tuple of ints")
     shape = tuple(check_int("shape entries", n, minimum=0) for n in shape)
     dtype = torch.get_default_dtype() if dtype is None else check_dtype("dtype", dtype)
-    target = source if device is None else torch.device(device)
-    if source.type == "mps" and dtype == torch.float64:
-        raise TypeError(
-            "dtype must not be torch.float64 with an mps generator, which has no "
-            "float64; use torch.float32 or a CPU generator"
-        )
+    target = source if device is None else check_device("device", device)
+    if generator is None:
+        # no generator to follow: draw where the noise is needed
+        source = target
+    check_float64_support(dtype, source, target)
     noise = torch.randn(shape, generator=generator, device=source, dtype=dtype)
     return noise.to(target)
 

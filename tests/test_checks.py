@@ -97,3 +97,28 @@ def test_check_tensor_shapes():
         c.check_tensor("x", torch.zeros(2, dtype=torch.long), floating=True)
     with pytest.raises(TypeError, match="x must be a torch.Tensor; got list"):
         c.check_tensor("x", [1.0])
+
+
+def test_check_choice_matches_kind_and_returns_the_choice():
+    assert type(c.check_choice("size", np.int64(8), (8, 28))) is int
+    for bad in (8.0, "8", True):
+        with pytest.raises(ValueError, match="size must be one of 8, 28"):
+            c.check_choice("size", bad, (8, 28))
+    # a bool among the choices does not make every other value fail
+    assert c.check_choice("x", "a", ("a", True)) == "a"
+    assert c.check_choice("x", None, (None, "tanh")) is None
+    with pytest.raises(ValueError, match="got array"):
+        c.check_choice("x", np.array([1, 2]), ("a", "b"))
+
+
+def test_check_device_and_float64_support():
+    assert c.check_device("device", "cpu") == torch.device("cpu")
+    assert c.check_device("device", torch.device("meta")).type == "meta"
+    with pytest.raises(ValueError, match="device must name a device such as"):
+        c.check_device("device", "gpu")
+    with pytest.raises(TypeError, match="device must be a torch.device or str"):
+        c.check_device("device", 3.5)
+    c.check_float64_support(torch.float64, torch.device("cpu"))
+    c.check_float64_support(torch.float32, torch.device("mps"))
+    with pytest.raises(TypeError, match="float64 .* mps"):
+        c.check_float64_support(torch.float64, torch.device("cpu"), torch.device("mps"))

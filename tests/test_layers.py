@@ -73,9 +73,10 @@ def import_graph() -> dict[str, set[str]]:
             path.read_text(), module, is_package=path.name == "__init__.py"
         )
         # `from gentorch.data import toy` names gentorch.data.toy: unit "data"
-        targets = {unit(name) for name in imports if name != "gentorch"}
+        # a bare `import gentorch` reaches every module through __init__
+        targets = {unit(name) for name in imports}
         if module == "gentorch":
-            targets = {t for t in targets if t in LAYER}
+            targets = {t for t in targets if t in LAYER and t != "__init__"}
         graph.setdefault(unit(module), set()).update(targets - {unit(module)})
     return graph
 
@@ -122,6 +123,7 @@ def test_gentorch_imports_go_one_way_without_cycles():
         ({"train": {"plot"}, "plot": {"train"}}, "train imports plot, a higher layer"),
         ({"gan": {"vae"}, "vae": {"gan"}}, "import cycle: gan -> vae -> gan"),
         ({"utils": set(), "fancy": {"utils"}}, "gentorch.fancy has no layer"),
+        ({"train": {"__init__"}}, "train imports __init__, a higher layer"),
     ],
 )
 def test_the_checker_catches_upward_imports_cycles_and_strays(graph, expected):
@@ -139,5 +141,7 @@ def test_imports_inside_functions_and_relative_imports_count():
     found = gentorch_imports(source, "gentorch.train", is_package=False)
     assert {"gentorch.widgets", "gentorch.data.toy"} <= found
     assert {"gentorch.plot", "gentorch.metrics"} <= found
+    bare = gentorch_imports("import gentorch as gt\n", "gentorch.train", False)
+    assert bare == {"gentorch"} and unit("gentorch") == "__init__"
     inner = gentorch_imports("from ._common import x\n", "gentorch.data", True)
     assert "gentorch.data._common" in inner

@@ -273,3 +273,50 @@ def test_train_loop_rejects_bad_arguments():
         train_loop(ok, 2, progress=None)
     with pytest.raises(TypeError, match="step_fn must return a mapping"):
         train_loop(lambda step: 0.5, 2, progress=False)
+
+
+def test_train_loop_neither_skips_nor_repeats_steps():
+    seen = []
+
+    def step_fn(step):
+        seen.append(step)
+        # nothing to log on most steps: the next call must still carry on
+        return {"loss": 1.0} if step % 10 == 0 else {}
+
+    history = History()
+    train_loop(step_fn, 15, history=history, progress=False)
+    train_loop(step_fn, 3, history=history, progress=False)
+    assert seen == list(range(18))
+    assert history.steps("loss") == [0, 10]
+    assert history.next_step == 18
+
+
+def test_log_inside_step_fn_records_at_the_running_step():
+    history = History()
+
+    def step_fn(step):
+        if step % 25 == 0:
+            history.log(val=float(step))
+        return {"loss": 0.0}
+
+    train_loop(step_fn, 60, history=history, log_every=10, progress=False)
+    assert history.steps("val") == [0, 25, 50]
+    assert history["val"] == [0.0, 25.0, 50.0]
+    assert history.steps("loss") == [0, 10, 20, 30, 40, 50, 59]
+    # outside the loop, log() takes the next step again
+    history.log(val=-1.0)
+    assert history.steps("val")[-1] == 60
+
+
+def test_train_loop_forgets_the_running_step_when_step_fn_raises():
+    history = History()
+
+    def step_fn(step):
+        if step == 3:
+            raise RuntimeError("boom")
+        return {"loss": 1.0}
+
+    with pytest.raises(RuntimeError, match="boom"):
+        train_loop(step_fn, 10, history=history, progress=False)
+    history.log(after=1.0)
+    assert history.steps("after") == [3]  # steps 0..2 ran; step 3 did not finish

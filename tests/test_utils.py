@@ -238,3 +238,23 @@ def test_randn_rejects_bad_input():
         randn((-1,))
     with pytest.raises(TypeError, match="dtype must be a floating torch.dtype"):
         randn((2,), dtype=torch.int64)
+
+
+def test_randn_refuses_float64_for_an_mps_target_with_a_cpu_generator():
+    # the check looks at where the noise goes, not only at the generator
+    with pytest.raises(TypeError, match="float64 .* mps"):
+        randn((2,), generator=torch.Generator(), device="mps", dtype=torch.float64)
+
+
+def test_randn_without_generator_draws_on_the_target_device():
+    torch.manual_seed(3)
+    expected = torch.randn(5)
+    torch.manual_seed(3)
+    torch.testing.assert_close(randn((5,)), expected)
+    # meta stands in for an accelerator: nothing is drawn on the CPU, the CPU
+    # generator's state is untouched
+    state = torch.random.get_rng_state()
+    assert randn((4,), device="meta").is_meta
+    assert torch.equal(torch.random.get_rng_state(), state)
+    with pytest.raises(ValueError, match="device must name a device"):
+        randn((2,), device="gpu")

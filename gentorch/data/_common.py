@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from gentorch._checks import check_dtype
+from gentorch._checks import check_dtype, check_float64_support
 
 __all__ = ["LabeledData", "infinite"]
 
@@ -33,12 +33,9 @@ def _work_dtype(device: torch.device) -> torch.dtype:
 def _check_dtype(dtype: Any, device: torch.device | None = None) -> None:
     """A floating dtype that the device (of the generator) supports."""
     check_dtype("dtype", dtype)
-    no_float64 = device is not None and _work_dtype(device) != torch.float64
-    if dtype == torch.float64 and no_float64:
-        raise TypeError(
-            f"dtype must not be torch.float64 on a {device.type} generator, which has "
-            "no float64; use torch.float32 or a CPU generator"
-        )
+    if device is not None and _work_dtype(device) != torch.float64:
+        # the samplers' working dtype tells which devices have no float64
+        check_float64_support(dtype, torch.device("mps"))
 
 
 def _as_cpu_float64(name: str, value: Any) -> torch.Tensor:
