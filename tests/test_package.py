@@ -51,7 +51,7 @@ def changed_by(statement: str) -> list[str]:
 
 def test_import_gentorch_changes_no_global_state():
     statement = (
-        "import gentorch, gentorch.data.toy, gentorch.data.digits, "
+        "import gentorch, gentorch.data.toy, gentorch.data.bundled, "
         "gentorch.data.images, gentorch.nets, gentorch.widgets"
     )
     assert changed_by(statement) == []

@@ -2,14 +2,14 @@
 
 * `gentorch.data.toy`: 2-D toy distributions (Gaussian blobs, moons, swiss roll, the
   ring and grid mixtures of the mode-collapse benchmarks), offline.
-* `gentorch.data.digits`: scikit-learn's bundled 8x8 digits with fixed splits, offline.
+* `gentorch.data.bundled`: scikit-learn's bundled 8x8 digits with fixed splits, offline.
 * `gentorch.data.images`: MNIST and Fashion-MNIST through torchvision, online only.
 
 Images come in the model range [-1, 1]; `to_pixel_range` maps them back.
 """
 
 from gentorch.data._common import LabeledData, infinite
-from gentorch.data.digits import (
+from gentorch.data.bundled import (
     DIGITS_SPLIT_SEED,
     DIGITS_SPLIT_SIZES,
     digits,

@@ -52,7 +52,8 @@ def digits(
     images, labels = _load_digits()
     split_generator = torch.Generator().manual_seed(DIGITS_SPLIT_SEED)
     order = torch.randperm(len(images), generator=split_generator)
-    start = {"train": 0, "val": 1257, "test": 1257 + 270}[split]
+    names = list(DIGITS_SPLIT_SIZES)
+    start = sum(DIGITS_SPLIT_SIZES[name] for name in names[: names.index(split)])
     index = order[start : start + DIGITS_SPLIT_SIZES[split]]
     x = images[index].unsqueeze(1) / 8 - 1  # (N, 8, 8) -> (N, 1, 8, 8)
     return LabeledData(x.to(dtype), labels[index])
