@@ -32,6 +32,7 @@ import io
 import itertools
 import json
 import keyword
+import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
@@ -90,24 +91,52 @@ def _label(value: Any) -> str:
     return str(value)
 
 
+def _position(options: Sequence[Any], value: Any) -> int | None:
+    """Index of `value` among a parameter's grid values, or None.
+
+    The same object first; then equal numbers (within rounding, so 0.3 finds
+    linspace's 0.30000000000000004) and equal values of the same type. Booleans
+    only match booleans; arrays and tensors, which have no single truth value,
+    only match themselves.
+    """
+    for i, option in enumerate(options):
+        if option is value:
+            return i
+    for i, option in enumerate(options):
+        if isinstance(option, bool) or isinstance(value, bool):
+            continue
+        if _is_number(option) and _is_number(value):
+            if math.isclose(option, value, rel_tol=1e-9, abs_tol=1e-12):
+                return i
+            continue
+        try:
+            if type(option) is type(value) and bool(option == value):
+                return i
+        except (TypeError, ValueError, RuntimeError):
+            continue
+    return None
+
+
 def _check_params(params: Any) -> dict[str, list[Any]]:
-    if not isinstance(params, Mapping) or not params:
+    if not isinstance(params, Mapping):
         raise TypeError(
-            "params must be a non-empty mapping {name: sequence of values}; "
-            f"got {params!r}"
+            "params must be a mapping {name: sequence of values}; "
+            f"got {type(params).__name__}"
         )
+    if not params:
+        raise ValueError("params must hold at least one parameter; got {}")
     checked: dict[str, list[Any]] = {}
     for name, values in params.items():
-        if (
-            not isinstance(name, str)
-            or not name.isidentifier()
-            or keyword.iskeyword(name)
-            or name == "fig"
-        ):
+        if not isinstance(name, str):
+            raise TypeError(f"params keys must be str (parameter names); got {name!r}")
+        if not name.isidentifier() or keyword.iskeyword(name) or name == "fig":
             raise ValueError(
                 "params keys must be identifiers other than 'fig' and Python "
                 f"keywords (they become keyword arguments of draw); got {name!r}"
             )
+        if getattr(values, "ndim", None) == 1 and hasattr(values, "tolist"):
+            # a 1-D NumPy array or tensor: its Python values
+            values = values.tolist()
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
             raise TypeError(
                 f"params[{name!r}] must be a list or tuple of values; got {values!r}"
@@ -183,6 +212,7 @@ class Explorer:
         check_instance("initial", initial, Mapping, optional=True, what="mapping")
         self.title = check_instance("title", title, str, optional=True)
         if animate is not None:
+            check_instance("animate", animate, str, optional=True)
             check_choice("animate", animate, self.params)
         self.animate = animate
         initial = dict(initial or {})
@@ -192,12 +222,20 @@ class Explorer:
                 f"initial has unknown names {sorted(unknown)}; "
                 f"accepted: {list(self.params)}"
             )
-        for name, value in initial.items():
-            if value not in self.params[name]:
+        # positions on the grid of the starting values
+        self._start = []
+        for name, options in self.params.items():
+            i = _position(options, initial[name]) if name in initial else 0
+            if i is None:
+                labels = [_label(v) for v in options]
                 raise ValueError(
-                    f"initial[{name!r}]={value!r} is not one of {self.params[name]}"
+                    f"initial[{name!r}]={initial[name]!r} is not one of {labels}"
                 )
-        self.initial = {k: initial.get(k, v[0]) for k, v in self.params.items()}
+            self._start.append(i)
+        self.initial = {
+            name: options[i]
+            for (name, options), i in zip(self.params.items(), self._start, strict=True)
+        }
         self.draw = draw
         self._images: dict[tuple, bytes] = {}
         self._frames: list[str] | None = None
@@ -212,13 +250,16 @@ class Explorer:
             )
         index = []
         for name, options in self.params.items():
-            if values[name] not in options:
-                raise ValueError(f"{name}={values[name]!r} is not one of {options}")
-            index.append(options.index(values[name]))
+            i = _position(options, values[name])
+            if i is None:
+                labels = [_label(v) for v in options]
+                raise ValueError(f"{name}={values[name]!r} is not one of {labels}")
+            index.append(i)
         return tuple(index)
 
     def render(self, *, format: str | None = None, **values: Any) -> bytes:
-        """Image bytes of the figure at one grid point (drawn once, then reused).
+        """Image bytes of the figure at one grid point (drawn once per format, then
+        reused: the static frames are in `format`, the live view shows PNGs).
 
         Args:
             format: image format; None means the explorer's `format`.
@@ -226,10 +267,13 @@ class Explorer:
         """
         format = self.format if format is None else format
         check_choice("format", format, FORMATS)
-        key = (format, self._index(values))
+        index = self._index(values)
+        key = (format, index)
         if key not in self._images:
             fig = Figure(figsize=self.figsize)
-            self.draw(fig, **values)
+            # the grid's own values (not equal stand-ins) go to draw
+            grid = zip(self.params.items(), index, strict=True)
+            self.draw(fig, **{name: options[i] for (name, options), i in grid})
             try:
                 self._images[key] = figure_to_image(fig, format=format, dpi=self.dpi)
             finally:
@@ -243,12 +287,15 @@ class Explorer:
             ValueError: if they take more than ``max_bytes`` of page.
         """
         if self._frames is None:
-            names = list(self.params)
             frames = []  # kept once complete: a failed draw leaves no partial list
-            for combo in itertools.product(*self.params.values()):
-                image = self.render(**dict(zip(names, combo, strict=True)))
+            sizes = [len(options) for options in self.params.values()]
+            for index in itertools.product(*(range(n) for n in sizes)):
+                grid = zip(self.params.items(), index, strict=True)
+                image = self.render(**{name: opts[i] for (name, opts), i in grid})
                 frames.append(base64.b64encode(image).decode("ascii"))
-            total = sum(len(f) for f in frames)
+            # the page holds every frame, and the first one twice (in <img>)
+            first = frames[_flat_index(self._start, sizes)]
+            total = sum(len(f) for f in frames) + len(first)
             if total > self.max_bytes:
                 raise ValueError(
                     f"the {len(frames)} frames take {total / 1e6:.2f} MB of page, more "
@@ -262,7 +309,11 @@ class Explorer:
     @property
     def nbytes(self) -> int:
         """Bytes the pre-rendered frames add to a page (renders them if needed)."""
-        return sum(len(f) for f in self.frames())
+        frames = self.frames()
+        sizes = [len(options) for options in self.params.values()]
+        return sum(len(f) for f in frames) + len(
+            frames[_flat_index(self._start, sizes)]
+        )
 
     def _uid(self, *parts: Any) -> str:
         # The id depends on everything shown, not only on the images: explorers with the
@@ -303,7 +354,7 @@ class Explorer:
         names = list(self.params)
         sizes = [len(self.params[n]) for n in names]
         labels = [[_label(v) for v in self.params[n]] for n in names]
-        start = [self.params[n].index(self.initial[n]) for n in names]
+        start = list(self._start)
         rows = [self._row(i, n, labels[i], start[i]) for i, n in enumerate(names)]
         mime = FORMATS[self.format]
         payload = {
@@ -395,6 +446,10 @@ class Explorer:
                     interval=self.interval_ms,
                     description="play",
                 )
+                # loop, as the website's player does: the trait is `repeat` in
+                # ipywidgets 8 and `_repeat` in 7.7 (Colab)
+                traits = play.trait_names()
+                setattr(play, "repeat" if "repeat" in traits else "_repeat", True)
                 # linked in the browser: the play button moves the slider, which
                 # asks the kernel for the frame
                 widgets.jslink((play, "value"), (control, "index"))
@@ -517,9 +572,10 @@ def explore(
         title: optional caption shown above the controls.
 
     Returns:
-        An :class:`Explorer`; make it the last expression of a cell to display it.
+        An :class:`Explorer` (with ``static=True`` its frames already rendered);
+        make it the last expression of a cell to display it.
     """
-    return Explorer(
+    explorer = Explorer(
         draw,
         params,
         initial=initial,
@@ -533,3 +589,8 @@ def explore(
         max_bytes=max_bytes,
         title=title,
     )
+    if static:
+        # render now, so that a failing draw or a page over budget fails this cell
+        # (an error while Jupyter displays an object is only shown, not raised)
+        explorer.frames()
+    return explorer

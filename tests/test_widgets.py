@@ -58,7 +58,8 @@ def centre_pixel(png):
 
 
 def make(params=None, draw=None, **kwargs):
-    return widgets.explore(draw or Recorder(), params or PARAMS, **{**TINY, **kwargs})
+    """A lazy Explorer (gt.explore renders static frames at once; see its test)."""
+    return widgets.Explorer(draw or Recorder(), params or PARAMS, **{**TINY, **kwargs})
 
 
 class Page(HTMLParser):
@@ -146,9 +147,18 @@ def test_figure_to_image_rejects_bad_arguments():
 
 
 # -- construction ----------------------------------------------------------------------
+def test_explore_renders_static_frames_at_once_and_live_only_lazily():
+    # static=True: drawn inside explore(), so a failing draw fails the cell
+    draw = Recorder()
+    assert len(gt.explore(draw, PARAMS, **TINY).frames()) == len(COMBOS)
+    assert len(draw.calls) == len(COMBOS)
+    with pytest.raises(ValueError, match="more than max_bytes"):
+        gt.explore(Recorder(), PARAMS, **TINY, max_bytes=10)
+
+
 def test_explore_returns_explorer_with_defaults_and_draws_lazily():
     draw = Recorder()
-    explorer = gt.explore(draw, PARAMS, **TINY)
+    explorer = gt.explore(draw, PARAMS, **TINY, static=False)
     assert gt.explore is widgets.explore
     assert isinstance(explorer, widgets.Explorer)
     assert explorer.params == {"a": [0, 1, 2], "b": ["x", "y"]}
@@ -165,13 +175,13 @@ def test_explore_copies_tuples_to_lists():
 def test_explore_rejects_bad_draw_and_params():
     with pytest.raises(TypeError, match="draw must be callable"):
         widgets.explore(42, PARAMS)
-    with pytest.raises(TypeError, match="params must be a non-empty mapping"):
+    with pytest.raises(ValueError, match="params must hold at least one parameter"):
         widgets.explore(Recorder(), {})
-    with pytest.raises(TypeError, match="params must be a non-empty mapping"):
+    with pytest.raises(TypeError, match="params must be a mapping"):
         widgets.explore(Recorder(), [("a", [1, 2])])
     with pytest.raises(ValueError, match="params keys must be identifiers"):
         widgets.explore(Recorder(), {"not ok": [1, 2]})
-    with pytest.raises(ValueError, match="params keys must be identifiers"):
+    with pytest.raises(TypeError, match="params keys must be str"):
         widgets.explore(Recorder(), {1: [1, 2]})
     with pytest.raises(TypeError, match=r"params\['a'\] must be a list or tuple"):
         widgets.explore(Recorder(), {"a": "abc"})
@@ -562,7 +572,10 @@ def test_frames_over_max_bytes_raise_and_say_how_to_fix():
     with pytest.raises(ValueError, match=r"the 3 frames take 0\.\d+ MB of page, more"):
         explorer.frames()
     roomy = make({"a": [0, 1, 2]}, draw=noisy_draw, dpi=100, max_bytes=10_000_000)
-    assert roomy.nbytes == sum(len(f) for f in roomy.frames()) > 30_000
+    # every frame, and the first one a second time (the <img> shown before any JS)
+    frames = roomy.frames()
+    assert roomy.nbytes == sum(len(f) for f in frames) + len(frames[0]) > 30_000
+    assert roomy.nbytes <= len(roomy.to_html()) < roomy.nbytes + 20_000
     with pytest.raises(ValueError, match="max_bytes must be an int >= 1"):
         make(max_bytes=0)
 
@@ -610,7 +623,7 @@ def test_render_rejects_values_off_the_grid():
     explorer = make()
     with pytest.raises(ValueError, match=r"values must name every parameter"):
         explorer.render(a=1)
-    with pytest.raises(ValueError, match=r"a=7 is not one of \[0, 1, 2\]"):
+    with pytest.raises(ValueError, match=r"a=7 is not one of \['0', '1', '2'\]"):
         explorer.render(a=7, b="x")
 
 
@@ -655,3 +668,43 @@ def test_animate_live_links_a_play_widget_to_the_slider(monkeypatch, displayed):
     assert (play.min, play.max, play.value, play.interval) == (0, 1, 0, 600)
     # linked in the browser, play's value to the slider's index
     assert links == [((play, "value"), (slider, "index"))]
+
+
+def test_grid_values_are_found_by_identity_rounding_and_type():
+    arrays = [np.array([1, 2]), np.array([3, 4])]
+    seen = []
+    explorer = make(
+        {"w": arrays, "t": np.linspace(0, 0.9, 4)},
+        draw=lambda fig, w, t: seen.append((w, t)),
+    )
+    assert len(explorer.frames()) == 8  # arrays as values: no ambiguous truth
+    assert all(any(w is a for a in arrays) for w, _ in seen)
+    # 0.3 finds linspace's 0.30000000000000004; draw receives the grid's value
+    moved = make({"t": np.linspace(0, 0.9, 4)}, initial={"t": 0.3})
+    assert moved.initial["t"] == np.linspace(0, 0.9, 4)[1]
+    with pytest.raises(ValueError, match=r"initial\['k'\]=True is not one of"):
+        make({"k": [1, 2]}, initial={"k": True})
+    with pytest.raises(TypeError, match="animate must be a str or None"):
+        make(animate=1)
+
+
+def test_live_play_loops_like_the_website(displayed):
+    explorer = make(animate="a")
+    (row,) = [c for c in explorer.widget().children if isinstance(c, ipywidgets.HBox)]
+    play = row.children[1]
+    traits = play.trait_names()
+    assert getattr(play, "repeat" if "repeat" in traits else "_repeat") is True
+
+
+def test_live_view_with_webp_frames_draws_each_shown_png_once(monkeypatch, displayed):
+    # static frames are WebP, the live view shows PNGs: one more draw per
+    # setting shown live, and none when a setting comes back
+    monkeypatch.setattr(widgets, "_kernel_with_widgets", lambda: True)
+    draw = Recorder()
+    explorer = widgets.Explorer(draw, PARAMS, figsize=(1, 1), dpi=20)
+    explorer._repr_mimebundle_()
+    assert len(draw.calls) == len(COMBOS) + 1
+    slider = controls_of(explorer.widget())["a"]
+    slider.value = 2
+    slider.value = 0
+    assert len(draw.calls) == len(COMBOS) + 2
