@@ -208,7 +208,9 @@ def check_environment(venv: Path, env: dict[str, str], failures: list[str]) -> N
     )
     spec = json.loads(specs.stdout)["kernelspecs"].get("python3")
     argv0 = spec["spec"]["argv"][0] if spec else "none"
-    if not Path(argv0).absolute().is_relative_to(venv.absolute()):
+    # a bare "python" is replaced by the server's own Python (jupyter_client)
+    bare = {"python", "python3", f"python3.{sys.version_info[1]}"}
+    if argv0 not in bare and not Path(argv0).absolute().is_relative_to(venv.absolute()):
         failures.append(f"kernel python3 runs {argv0}, not the venv's Python")
 
 
