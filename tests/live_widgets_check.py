@@ -56,6 +56,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chromium import CHROMIUM_FLAGS as SHARED_FLAGS
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_VENV = ROOT / ".scratch" / "venv-colab"
 TOKEN = "gentorch-live-check"
@@ -105,16 +107,7 @@ BENIGN_CONSOLE = (
     r"Access to font at 'about:blank'",
     r"^about:blank - Failed to load resource",
 )
-CHROMIUM_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1400,1000",
-)
+CHROMIUM_FLAGS = (*SHARED_FLAGS, "--window-size=1400,1000")
 
 FIXTURE_CELLS = [
     "import gentorch as gt\nimport numpy as np",

@@ -42,6 +42,7 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from chromium import CHROMIUM_FLAGS
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -85,13 +86,7 @@ def browser() -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
     for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
+        *CHROMIUM_FLAGS,
         "--window-size=1280,1000",
         # Offline: no host name but 127.0.0.1 resolves, so nothing outside is fetched.
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
