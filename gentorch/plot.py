@@ -17,7 +17,13 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from gentorch._checks import check_callable, check_instance, check_int, check_number
+from gentorch._checks import (
+    check_bool,
+    check_callable,
+    check_instance,
+    check_int,
+    check_number,
+)
 from gentorch.train import History
 
 __all__ = [
@@ -135,16 +141,21 @@ def scatter_2d(
     s: float = 6,
     alpha: float = 0.6,
     title: str | None = None,
+    xlabel: str | None = "$x_1$",
+    ylabel: str | None = "$x_2$",
     **kwargs: Any,
 ) -> Axes:
     """Scatter plot of 2-D points, coloured by class when `labels` is given.
 
     Args:
         x: points, tensor or array.
-        labels: optional class of each point; one colour and legend entry per class.
+        labels: optional class of each point; one colour and legend entry per class
+            (move the legend with ``ax.legend(title="class", loc=...)``).
         ax: axes to draw on; None creates a figure.
-        s, alpha: marker size and opacity.
+        s: marker area in points squared (matplotlib's ``s``).
+        alpha: marker opacity, from 0 (invisible) to 1 (opaque).
         title: axes title.
+        xlabel, ylabel: axis labels (the two coordinates); None leaves them unset.
         **kwargs: passed on to `Axes.scatter`.
 
     Returns:
@@ -154,6 +165,8 @@ def scatter_2d(
         x: (N, 2); labels: (N,).
     """
     check_instance("title", title, str, optional=True)
+    check_instance("xlabel", xlabel, str, optional=True)
+    check_instance("ylabel", ylabel, str, optional=True)
     points = _numpy("x", x)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"x must have shape (N, 2); got {points.shape}")
@@ -175,6 +188,10 @@ def scatter_2d(
         ax.legend(title="class", markerscale=2)
     if title is not None:
         ax.set_title(title)
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
     ax.set_aspect("equal", adjustable="box")
     return ax
 
@@ -226,6 +243,7 @@ def decision_boundary(
     ax: Axes | None = None,
     level: float = 0.5,
     filled: bool = True,
+    colorbar: bool = False,
     color: str = "k",
     label: str | None = None,
     linestyles: str = "-",
@@ -240,14 +258,21 @@ def decision_boundary(
         resolution: grid points per axis.
         ax: axes to draw on; None creates a figure.
         level: probability of the drawn contour, in (0, 1).
-        filled: also shade the background by p (light, red = class 1).
-        color, linestyles: style of the boundary line.
+        filled: also shade the background by p, on a diverging scale from blue
+            (p = 0, class 0) through white (p = 1/2) to red (p = 1, class 1).
+        colorbar: add a colorbar for the shading, labelled p(y = 1 | x)
+            (needs ``filled=True``).
+        color: colour of the boundary line.
+        linestyles: matplotlib line style of the boundary line ("-", "--", ":").
         label: legend entry for the boundary (a proxy line is added).
 
     Returns:
         The axes drawn on.
     """
     check_number("level", level, low=0, high=1, low_open=True, high_open=True)
+    check_bool("filled", filled)
+    if check_bool("colorbar", colorbar) and not filled:
+        raise ValueError("colorbar=True needs filled=True: there is no shading")
     xx, yy, p = _evaluate_on_grid("prob_fn", prob_fn, xlim, ylim, resolution)
     finite = p[np.isfinite(p)]
     if finite.size < p.size or finite.min() < 0 or finite.max() > 1:
@@ -259,7 +284,12 @@ def decision_boundary(
         )
     ax = _axes(ax)
     if filled:
-        ax.contourf(xx, yy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.25)
+        shading = ax.contourf(
+            xx, yy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.25
+        )
+        if colorbar:
+            bar = ax.figure.colorbar(shading, ax=ax, ticks=np.linspace(0, 1, 5))
+            bar.set_label("$p(y = 1 \\mid x)$")
     if p.min() < level < p.max():  # otherwise there is no boundary to draw
         ax.contour(xx, yy, p, levels=[level], colors=color, linestyles=linestyles)
     if label is not None:
@@ -345,8 +375,12 @@ def history(
     ax: Axes | None = None,
     smooth: int = 0,
     logy: bool = False,
+    logx: bool = False,
 ) -> Axes:
     """Plot logged series of a `History` against their steps.
+
+    One series is labelled on the y axis; several get a legend. Series in different
+    units belong on different axes: call this once per axes.
 
     Args:
         hist: the history.
@@ -355,6 +389,7 @@ def history(
         smooth: moving-average window; > 1 draws the raw curve faintly and the
             average (plotted at the window's last step) on top.
         logy: logarithmic y axis.
+        logx: logarithmic step axis (step 0, which has no place on it, is left out).
 
     Returns:
         The axes drawn on.
@@ -368,6 +403,8 @@ def history(
     if unknown or not selected:
         raise ValueError(f"names must be among {hist.names}; got {names!r}")
     check_int("smooth", smooth, minimum=0)
+    check_bool("logy", logy)
+    check_bool("logx", logx)
     ax = _axes(ax)
     for name in selected:
         steps, values = np.asarray(hist.steps(name)), np.asarray(hist[name])
@@ -375,11 +412,21 @@ def history(
         if window > 1:
             (line,) = ax.plot(steps, values, alpha=0.3)
             smoothed = _moving_average(values, window)
-            ax.plot(steps[window - 1 :], smoothed, color=line.get_color(), label=name)
+            steps_s, color = steps[window - 1 :], line.get_color()
+            keep = steps_s > 0 if logx else slice(None)
+            ax.plot(steps_s[keep], smoothed[keep], color=color, label=name)
+            if logx:
+                line.set_data(steps[steps > 0], values[steps > 0])
         else:
-            ax.plot(steps, values, label=name)
+            keep = steps > 0 if logx else slice(None)
+            ax.plot(steps[keep], values[keep], label=name)
     if logy:
         ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.legend()
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel("step (log scale)" if logx else "step")
+    if len(selected) == 1:
+        ax.set_ylabel(selected[0])
+    else:
+        ax.legend()
     return ax

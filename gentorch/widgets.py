@@ -329,7 +329,32 @@ class Explorer:
             f"{html.escape(self.title)}</div>"
         )
 
-    def _row(self, i: int, name: str, labels: list[str], start: int) -> str:
+    def _is_slider(self, name: str) -> bool:
+        # numbers (and the animated parameter) slide; other choices are buttons
+        values = self.params[name]
+        return name == self.animate or all(_is_number(v) for v in values)
+
+    def _row(self, uid: str, i: int, name: str, labels: list[str], start: int) -> str:
+        flex = (
+            "display:flex;align-items:center;gap:0.6em;flex-wrap:wrap;"
+            "margin:0.2em 0;font-family:sans-serif;font-size:0.9em"
+        )
+        caption = f'<span style="min-width:8em">{html.escape(name)}</span>'
+        if not self._is_slider(name):
+            # a choice between named options: one radio button per option
+            group = f"{uid}-{i}"
+            buttons = "".join(
+                '<label style="display:inline-flex;align-items:center;gap:0.25em;'
+                'margin-right:0.8em;cursor:pointer">'
+                f'<input type="radio" name="{group}" value="{j}"'
+                f"{' checked' if j == start else ''}>{html.escape(text)}</label>"
+                for j, text in enumerate(labels)
+            )
+            return (
+                f'<fieldset data-index="{i}" aria-label="{html.escape(name)}" '
+                f'style="{flex};border:0;padding:0">'
+                f"{caption}<span>{buttons}</span></fieldset>"
+            )
         button = ""
         if name == self.animate:
             button = (
@@ -338,9 +363,7 @@ class Explorer:
                 "&#9654; play</button>"
             )
         return (
-            '<label style="display:flex;align-items:center;gap:0.6em;'
-            'margin:0.2em 0;font-family:sans-serif;font-size:0.9em">'
-            f'<span style="min-width:8em">{html.escape(name)}</span>'
+            f'<label style="{flex}">{caption}'
             f'<input type="range" min="0" max="{len(labels) - 1}" step="1" '
             f'value="{start}" data-index="{i}" aria-label="{html.escape(name)}" '
             'style="flex:1;max-width:22em">'
@@ -349,13 +372,12 @@ class Explorer:
         )
 
     def to_html(self) -> str:
-        """The kernel-free explorer: every frame behind HTML range sliders."""
+        """The kernel-free explorer: every frame behind HTML sliders and radios."""
         frames = self.frames()
         names = list(self.params)
         sizes = [len(self.params[n]) for n in names]
         labels = [[_label(v) for v in self.params[n]] for n in names]
         start = list(self._start)
-        rows = [self._row(i, n, labels[i], start[i]) for i, n in enumerate(names)]
         mime = FORMATS[self.format]
         payload = {
             "frames": frames,
@@ -373,6 +395,7 @@ class Explorer:
             .replace("&", "\\u0026")
         )
         uid = self._uid(start, data)
+        rows = [self._row(uid, i, n, labels[i], start[i]) for i, n in enumerate(names)]
         first = _flat_index(start, sizes)
         return (
             f'<div class="gt-explorer" id="{uid}" style="margin:0.5em 0">'
@@ -413,8 +436,8 @@ class Explorer:
         controls = {}
         for name, values in self.params.items():
             options = [(_label(v), v) for v in values]
-            slider = name == self.animate or all(_is_number(v) for v in values)
-            cls = widgets.SelectionSlider if slider else widgets.Dropdown
+            slider = self._is_slider(name)
+            cls = widgets.SelectionSlider if slider else widgets.ToggleButtons
             extra = {"continuous_update": False} if slider else {}
             controls[name] = cls(
                 options=options,
@@ -491,13 +514,18 @@ _SCRIPT = (
     'const root=(s&&s.parentElement&&s.parentElement.id==="UID")?'
     's.parentElement:document.getElementById("UID");'
     "const d=DATA;"
-    'const inputs=root.querySelectorAll("input[type=range]");'
+    # one control per parameter, in order: a range slider or a fieldset of radios
+    'const inputs=root.querySelectorAll("[data-index]");'
     'const img=root.querySelector("img");'
+    'function pos(c){if(c.type==="range"){return parseInt(c.value);}'
+    'const r=c.querySelector("input:checked");return r?parseInt(r.value):0;}'
     "function update(){let k=0;inputs.forEach(function(inp,i){"
-    "const j=parseInt(inp.value);k=k*d.sizes[i]+j;"
-    "inp.nextElementSibling.textContent=d.labels[i][j];});"
+    "const j=pos(inp);k=k*d.sizes[i]+j;"
+    'if(inp.type==="range"){inp.nextElementSibling.textContent=d.labels[i][j];}});'
     'img.src="data:"+d.mime+";base64,"+d.frames[k];}'
-    'inputs.forEach(function(inp){inp.addEventListener("input",update);});'
+    # radios fire "change" (and a bubbling "input") on the fieldset
+    "inputs.forEach(function(inp){"
+    'inp.addEventListener(inp.type==="range"?"input":"change",update);});'
     'const btn=root.querySelector("button.gt-play");'
     "if(btn&&d.animate!==null){const inp=inputs[d.animate];"
     "const n=d.sizes[d.animate];let timer=null;"

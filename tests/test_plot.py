@@ -95,6 +95,28 @@ def test_decision_boundary_draws_line_fill_and_legend():
     assert len(ax.collections) == 1 and ax.get_legend() is None
 
 
+def test_decision_boundary_colorbar_spans_the_probabilities():
+    def prob(points):
+        return torch.sigmoid(points[:, 0])
+
+    ax = plot.decision_boundary(prob, resolution=30, colorbar=True)
+    bar_axes = [a for a in ax.figure.axes if a is not ax]
+    assert len(bar_axes) == 1
+    assert "p(y = 1" in bar_axes[0].get_ylabel()
+    np.testing.assert_allclose(bar_axes[0].get_ylim(), (0, 1))
+    with pytest.raises(ValueError, match="colorbar=True needs filled=True"):
+        plot.decision_boundary(prob, filled=False, colorbar=True)
+
+
+def test_scatter_2d_labels_the_coordinates():
+    ax = plot.scatter_2d(torch.zeros(3, 2))
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("$x_1$", "$x_2$")
+    ax = plot.scatter_2d(torch.zeros(3, 2), xlabel=None, ylabel="height")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("", "height")
+    with pytest.raises(TypeError, match="xlabel"):
+        plot.scatter_2d(torch.zeros(3, 2), xlabel=1)
+
+
 def test_decision_boundary_rejects_bad_input():
     def prob(points):
         return torch.full((len(points),), 0.3)
@@ -166,7 +188,22 @@ def test_history_plot_series_smoothing_and_logy():
     expected = np.mean(hist["loss"][:4])
     np.testing.assert_allclose(smoothed.get_ydata()[0], expected)
     assert ax.get_yscale() == "log"
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["loss"]
+    # one series: its name labels the y axis, and no legend repeats it
+    assert ax.get_ylabel() == "loss" and ax.get_legend() is None
+    ax = plot.history(hist, ["loss", "acc"])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["loss", "acc"]
+
+
+def test_history_plot_log_step_axis_leaves_out_step_zero():
+    hist = _history()
+    ax = plot.history(hist, "loss", logx=True)
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "step (log scale)"
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), hist.steps("loss")[1:])
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), hist["loss"][1:])
+    raw, smoothed = plot.history(hist, "loss", logx=True, smooth=4).lines
+    assert (raw.get_xdata() > 0).all() and (smoothed.get_xdata() > 0).all()
+    with pytest.raises(TypeError, match="logx"):
+        plot.history(hist, logx="yes")
 
 
 def test_history_plot_rejects_bad_input():

@@ -297,20 +297,25 @@ def test_frames_after_a_failed_draw_cover_the_whole_grid():
 
 
 # -- static HTML -----------------------------------------------------------------------
-def test_to_html_has_one_range_slider_per_parameter():
+def test_to_html_has_a_slider_per_number_and_radios_per_choice():
     explorer = make(initial={"a": 2, "b": "y"})
     page = Page(explorer.to_html())
-    inputs = page.find("input")
-    assert [attrs["type"] for attrs in inputs] == ["range", "range"]
-    assert [attrs["aria-label"] for attrs in inputs] == ["a", "b"]
-    assert [attrs["min"] for attrs in inputs] == ["0", "0"]
-    assert [attrs["max"] for attrs in inputs] == ["2", "1"]
-    assert [attrs["value"] for attrs in inputs] == ["2", "1"]
-    assert [attrs["data-index"] for attrs in inputs] == ["0", "1"]
-    assert page.outputs == ["2", "y"]  # the labels shown next to the sliders
+    (slider,) = [a for a in page.find("input") if a["type"] == "range"]
+    assert slider["aria-label"] == "a" and slider["data-index"] == "0"
+    assert (slider["min"], slider["max"], slider["value"]) == ("0", "2", "2")
+    assert page.outputs == ["2"]  # the label shown next to the slider
+    # the named choice b is one fieldset of radio buttons, the initial one checked
+    (group,) = page.find("fieldset")
+    assert group["data-index"] == "1" and group["aria-label"] == "b"
+    radios = [a for a in page.find("input") if a["type"] == "radio"]
+    assert [r["value"] for r in radios] == ["0", "1"]
+    assert ["checked" in r for r in radios] == [False, True]
     (root,) = [a for a in page.find("div") if a.get("class") == "gt-explorer"]
     assert root["id"].startswith("gt-explorer-")
+    assert {r["name"] for r in radios} == {root["id"] + "-1"}
     assert f'getElementById("{root["id"]}")' in page.scripts[0]
+    labels = [d for tag, attrs in page.tags for d in [tag] if tag == "label"]
+    assert len(labels) == 3  # the slider's row and one per radio button
 
 
 def test_to_html_embeds_frames_sizes_and_labels():
@@ -381,11 +386,17 @@ def test_to_html_is_deterministic_and_ids_depend_on_content():
 
 def test_to_html_escapes_labels_and_title():
     params = {"tag": ["<b>", "x&y", "</script><i>"]}
-    explorer = make(params, draw=lambda fig, tag: None, title="<i>T</i>")
-    html_text = explorer.to_html()
-    for raw in ("<b>", "<i>", "x&y"):
-        assert raw not in html_text
-    assert html_text.count("</script>") == 1
+    for animate in (None, "tag"):  # radio buttons, then a slider
+        explorer = make(
+            params, draw=lambda fig, tag: None, title="<i>T</i>", animate=animate
+        )
+        html_text = explorer.to_html()
+        for raw in ("<b>", "<i>", "x&y"):
+            assert raw not in html_text
+        assert html_text.count("</script>") == 1
+        assert "&lt;b&gt;" in html_text
+        # every radio button shows its option; a slider shows its current one
+        assert ("x&amp;y" in html_text) == (animate is None)
     page = Page(html_text)
     assert page.outputs == ["<b>"]  # entities decoded by the parser
     assert "&lt;i&gt;T&lt;/i&gt;" in html_text
@@ -410,7 +421,7 @@ def controls_of(box):
     return {c.description: c for c in box.children if hasattr(c, "description")}
 
 
-def test_widget_builds_sliders_for_numbers_and_dropdowns_otherwise(displayed):
+def test_widget_builds_sliders_for_numbers_and_toggle_buttons_otherwise(displayed):
     params = {"n": [1, 2.5, 4], "s": ["x", "y"], "flag": [False, True], "m": [1, "x"]}
     explorer = make(params, draw=lambda fig, **values: None)
     box = explorer.widget()
@@ -420,7 +431,8 @@ def test_widget_builds_sliders_for_numbers_and_dropdowns_otherwise(displayed):
     assert isinstance(controls["n"], ipywidgets.SelectionSlider)
     assert not controls["n"].continuous_update
     for name in ("s", "flag", "m"):
-        assert isinstance(controls[name], ipywidgets.Dropdown)
+        assert isinstance(controls[name], ipywidgets.ToggleButtons)
+    assert controls["s"].options == (("x", "x"), ("y", "y"))
     assert controls["n"].options == (("1", 1), ("2.5", 2.5), ("4", 4))
     assert isinstance(box.children[-1], ipywidgets.Output)
     assert explorer.widget() is box  # built once

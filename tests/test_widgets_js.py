@@ -1,7 +1,7 @@
 """The kernel-free explorer's JavaScript, run in Node.js against a tiny DOM stand-in.
 
 Skipped where `node` is not installed. It checks what the website reader does:
-moving a slider shows the frame of the new setting, play steps the animated slider
+moving a slider or picking a radio button shows the frame of the new setting, play steps the animated slider
 (wrapping at the end) with a timer, another slider keeps working while it plays,
 dragging the animated slider or pressing pause stops the timer.
 """
@@ -26,7 +26,18 @@ function El(value) {
     setAttribute(k, v) { this.attrs[k] = v; },
     fire(t) { (this.listeners[t] || []).forEach(f => f({preventDefault() {}})); }};
 }
-const inputs = START.map(v => El(String(v)));
+// a range slider per number, a fieldset of radio buttons per named choice
+function Radios(checked) {
+  const group = El(null);
+  group.type = "fieldset"; group.checked = checked;
+  group.querySelector = () => ({value: String(group.checked)});
+  Object.defineProperty(group, "value", {get: () => String(group.checked)});
+  return group;
+}
+const inputs = START.map((v, i) => {
+  if (KINDS[i] === "radio") { return Radios(v); }
+  const inp = El(String(v)); inp.type = "range"; return inp;
+});
 inputs.forEach(inp => { inp.nextElementSibling = El(); });
 const img = El(), btn = El();
 // like the real DOM: no <button> unless the explorer has a player
@@ -72,6 +83,8 @@ def run_script(explorer, actions):
     ]
     dom = DOM.replace("START", json.dumps(start)).replace("UID", json.dumps(uid))
     dom = dom.replace("HAS_BUTTON", json.dumps('class="gt-play"' in html))
+    kinds = ["range" if explorer._is_slider(n) else "radio" for n in explorer.params]
+    dom = dom.replace("KINDS", json.dumps(kinds))
     program = dom + script + actions + "console.log(JSON.stringify(log));"
     out = subprocess.run(
         ["node", "-e", program], capture_output=True, text=True, check=True
@@ -123,3 +136,26 @@ def test_without_animate_there_is_no_player():
     assert log[0]["src"].endswith(explorer.frames()[1])
     assert log[0]["labels"] == ["1"]
     assert all(entry["timers"] == 0 for entry in log)
+
+
+def test_radio_buttons_pick_the_frame_of_their_option():
+    params = {"a": [0, 1, 2], "cov": ["shared", "per class"]}
+    explorer = widgets.Explorer(
+        lambda fig, a, cov: fig.text(0.1, 0.5, f"{a}{cov}"),
+        params,
+        figsize=(1, 1),
+        dpi=10,
+        format="png",
+        initial={"a": 2, "cov": "per class"},
+    )
+    frames = explorer.frames()
+    actions = r"""
+    inputs[1].checked = 0; inputs[1].fire("change"); look("pick shared");
+    inputs[0].value = "0"; inputs[0].fire("input"); look("move a");
+    inputs[1].checked = 1; inputs[1].fire("change"); look("pick per class");
+    """
+    log = {entry["what"]: entry for entry in run_script(explorer, actions)}
+    assert log["pick shared"]["src"].endswith(frames[2 * 2 + 0])
+    assert log["move a"]["src"].endswith(frames[0 * 2 + 0])
+    assert log["move a"]["labels"][0] == "0"
+    assert log["pick per class"]["src"].endswith(frames[0 * 2 + 1])
