@@ -155,7 +155,8 @@ def scatter_2d(
         s: marker area in points squared (matplotlib's ``s``).
         alpha: marker opacity, from 0 (invisible) to 1 (opaque).
         title: axes title.
-        xlabel, ylabel: axis labels (the two coordinates); None leaves them unset.
+        xlabel: label of the horizontal axis (the first coordinate); None: unset.
+        ylabel: label of the vertical axis (the second coordinate); None: unset.
         **kwargs: passed on to `Axes.scatter`.
 
     Returns:
@@ -213,7 +214,8 @@ def density_contour(
         log_prob_fn: maps float32 points (M, 2) on the CPU to log-densities (M,);
             called under `torch.no_grad()`. A model on another device or dtype
             moves them itself: ``lambda x: model.log_prob(x.to(device)).cpu()``.
-        xlim, ylim: plotted rectangle.
+        xlim: (low, high) of the first coordinate on the plotted rectangle.
+        ylim: (low, high) of the second coordinate on the plotted rectangle.
         resolution: grid points per axis.
         ax: axes to draw on; None creates a figure.
         levels: number of contour levels, or the levels themselves (density units).
@@ -254,7 +256,8 @@ def decision_boundary(
         prob_fn: maps float32 points (M, 2) on the CPU to probabilities (M,) in
             [0, 1] (apply `torch.sigmoid` to logits); called under `torch.no_grad()`.
             A model on another device moves the points itself.
-        xlim, ylim: plotted rectangle.
+        xlim: (low, high) of the first coordinate on the plotted rectangle.
+        ylim: (low, high) of the second coordinate on the plotted rectangle.
         resolution: grid points per axis.
         ax: axes to draw on; None creates a figure.
         level: probability of the drawn contour, in (0, 1).

@@ -18,8 +18,10 @@ name resolves to nothing), so a page that needs the internet fails here. It chec
   MathJax (none left as raw TeX, no MathJax error);
 * every chapter page: figures are present, no live ipywidget placeholder shows (a
   control that needs a kernel must not appear), the "open in Colab" link points at the
-  notebook, each slider of each kernel-free explorer changes the figure, and an
-  explorer's play/pause button (where it has one) animates the figure and stops it;
+  notebook, no code cell or output scrolls sideways (its text is wider than its box),
+  each slider and each radio button of each kernel-free explorer changes the figure
+  (and the radio first checked brings the first figure back), and an explorer's
+  play/pause button (where it has one) animates the figure and stops it;
 * every chapter's executed notebook (from the build's jupyter-cache): every line it
   printed is in the page's visible text, and no output that the site drops (a bare
   ``text/plain`` repr) is anything but known junk (tqdm fallbacks, matplotlib reprs).
@@ -414,6 +416,38 @@ def shot_name(path: str) -> str:
     return path.removesuffix(".html").replace("/", "_")
 
 
+# Code and outputs that must fit their column: a reader should not scroll them sideways.
+WIDE = """
+const els = new Set(document.querySelectorAll(
+  "div.cell div.highlight pre, div.cell_output pre, div.cell_output .output"));
+for (const e of document.querySelectorAll("div.cell *")) {
+  if (["auto", "scroll"].includes(getComputedStyle(e).overflowX)) els.add(e);
+}
+const kind = e => [e.tagName.toLowerCase(),
+  ...(e.getAttribute("class") || "").split(/\\s+/).filter(Boolean)].join(".");
+return Array.from(els).filter(e => e.scrollWidth > e.clientWidth + 1).map(e => [
+  e, kind(e), e.scrollWidth, e.clientWidth,
+  e.textContent.trim().replace(/\\s+/g, " ").slice(0, 60)]);
+"""
+
+
+def check_wide(driver, path: str, shots: Path, failures: list[str]) -> None:
+    """No code cell or output is wider than its box (it would scroll sideways)."""
+    wide = driver.execute_script(WIDE)
+    print(f"{path}: {len(wide)} code cells/outputs scroll sideways")
+    for _element, kind, scroll, client, text in wide:
+        print(f"    {kind}: {scroll} px of content in {client} px: {text!r}")
+        failures.append(
+            f"{path}: a code cell or output scrolls sideways ({kind}, {scroll} px in "
+            f"{client} px): {text!r}"
+        )
+    if wide:
+        driver.execute_script(
+            "arguments[0].scrollIntoView({block: 'center'})", wide[0][0]
+        )
+        driver.save_screenshot(str(shots / f"{shot_name(path)}-wide.png"))
+
+
 def slider_values(explorer) -> list[str]:
     return [
         s.get_attribute("value")
@@ -424,6 +458,48 @@ def slider_values(explorer) -> list[str]:
 def explorer_state(explorer) -> tuple[str, tuple[str, ...]]:
     img = explorer.find_element(By.TAG_NAME, "img")
     return digest(img.get_attribute("src")), tuple(slider_values(explorer))
+
+
+def check_radios(
+    driver, name: str, e: int, explorer, shot: Path, failures: list[str]
+) -> None:
+    """Each radio not checked changes the figure; the first one brings it back."""
+    img = explorer.find_element(By.TAG_NAME, "img")
+    for f, fieldset in enumerate(explorer.find_elements(By.TAG_NAME, "fieldset")):
+        param = fieldset.get_attribute("aria-label")
+        radios = fieldset.find_elements(By.CSS_SELECTOR, "input[type=radio]")
+        first = [r for r in radios if r.is_selected()]
+        start = digest(img.get_attribute("src"))
+        for r, radio in enumerate(radios):
+            if radio.is_selected():
+                continue
+            text = radio.find_element(By.XPATH, "ancestor::label").text
+            before = digest(img.get_attribute("src"))
+            radio.click()
+            after = digest(img.get_attribute("src"))
+            print(
+                f"{name}: explorer {e} {param} radio {r} ({text!r}, checked "
+                f"{radio.is_selected()}): figure {before} -> {after}"
+            )
+            if after == before or not radio.is_selected():
+                failures.append(
+                    f"{name}: explorer {e} {param} radio {r} ({text!r}) did not "
+                    "change the figure"
+                )
+            driver.save_screenshot(
+                str(shot.with_name(f"{shot.name}-explorer{e}-radio{f}-{r}.png"))
+            )
+        if not first:
+            failures.append(f"{name}: explorer {e} {param}: no radio checked at first")
+        elif len(radios) > 1:
+            first[0].click()  # back to the first choice, and to the first figure
+            back = digest(img.get_attribute("src"))
+            print(f"{name}: explorer {e} {param} back to its first radio: {back}")
+            if back != start:
+                failures.append(
+                    f"{name}: explorer {e} {param}: the radio first checked did not "
+                    f"bring the first figure back ({start} -> {back})"
+                )
 
 
 def check_play(
@@ -505,6 +581,8 @@ def check_chapter(
         )
         driver.save_screenshot(str(shots / f"{shot}-math.png"))
 
+    check_wide(driver, path, shots, failures)
+
     for e, explorer in enumerate(driver.find_elements(By.CSS_SELECTOR, ".gt-explorer")):
         driver.execute_script(
             "arguments[0].scrollIntoView({block: 'center'})", explorer
@@ -533,6 +611,7 @@ def check_chapter(
                     f"{path}: explorer {e} slider {s} did not change the figure"
                 )
             driver.save_screenshot(str(shots / f"{shot}-explorer{e}-slider{s}.png"))
+        check_radios(driver, path, e, explorer, shots / shot, failures)
         check_play(driver, path, e, explorer, shots / shot, failures)
     # after the explorers moved: new page state, new console entries?
     console_entries(driver, base, path, failures)

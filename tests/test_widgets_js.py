@@ -1,9 +1,9 @@
 """The kernel-free explorer's JavaScript, run in Node.js against a tiny DOM stand-in.
 
 Skipped where `node` is not installed. It checks what the website reader does:
-moving a slider or picking a radio button shows the frame of the new setting, play steps the animated slider
-(wrapping at the end) with a timer, another slider keeps working while it plays,
-dragging the animated slider or pressing pause stops the timer.
+moving a slider or picking a radio button shows the frame of the new setting, play
+steps the animated slider (wrapping at the end) with a timer, another slider keeps
+working while it plays, dragging the animated slider or pressing pause stops the timer.
 """
 
 from __future__ import annotations
