@@ -9,7 +9,7 @@ runs Kernel -> Restart & Run All (GENTORCH_SMOKE=1), and then, on every explorer
 `gt.explore` put on the page:
 
 * moves each slider, with the keyboard on its handle and with a click on its track,
-* picks another option in each dropdown,
+* picks another option in each dropdown and each set of toggle buttons,
 * presses each play button, lets it run about 2 s, and presses pause,
 
 checking after each action that the slider readout (or dropdown value) changed and
@@ -325,7 +325,8 @@ EXPLORERS_JS = """
 return Array.from(document.querySelectorAll('.output_subarea.jupyter-widgets-view'))
   .filter(v => v.style.display !== 'none' &&
           v.querySelector('.widget-output, .jupyter-widgets-output-area, .widget-image')
-          && v.querySelector('.widget-slider, .widget-dropdown, .widget-play'));
+          && v.querySelector(
+            '.widget-slider, .widget-dropdown, .widget-toggle-buttons, .widget-play'));
 """
 # What each cell that calls gt.explore shows: live views (shown or hidden by the
 # front end) and images outside any widget (a figure that missed its Output widget).
@@ -425,7 +426,8 @@ class ExplorerView:
         return tuple(
             self.driver.execute_script(
                 "return Array.from(arguments[0].querySelectorAll("
-                "'.widget-slider .widget-readout, .widget-dropdown select'))"
+                "'.widget-slider .widget-readout, .widget-dropdown select, "
+                ".widget-toggle-buttons button.mod-active'))"
                 ".map(e => e.tagName === 'SELECT' ? "
                 "e.options[e.selectedIndex].text : e.textContent.trim());",
                 self.element,
@@ -530,6 +532,30 @@ def check_dropdown(view: ExplorerView, dropdown, name, nb, report, shots, tag) -
     report.add(Row(nb, name, "select", before, after, fig_before, fig_after, ok))
     view.remember(report, nb)
     view.driver.save_screenshot(str(shots / f"{tag}-select.png"))
+
+
+def check_toggle(view: ExplorerView, toggles, name, nb, report, shots, tag) -> None:
+    """Click a ToggleButtons option other than the selected one (a named choice)."""
+    buttons = toggles.find_elements(view.By.CSS_SELECTOR, "button")
+    selected = [b for b in buttons if "mod-active" in (b.get_attribute("class") or "")]
+    before = selected[0].text if selected else ""
+    fig_before = view.figure()
+    others = [b for b in buttons if b.text != before]
+    if not others:
+        row = Row(nb, name, "toggle", before, before, fig_before, fig_before, True, "")
+        report.add(row)
+        return
+    after = others[0].text
+    # ipywidgets 7 redraws the buttons on a change: look them up again afterwards
+    others[0].click()
+    fig_after = view.settle(fig_before)
+    active = [
+        b.text for b in toggles.find_elements(view.By.CSS_SELECTOR, "button.mod-active")
+    ]
+    ok = active == [after] and fig_after != fig_before and fig_after != "no-img"
+    report.add(Row(nb, name, "toggle", before, after, fig_before, fig_after, ok))
+    view.remember(report, nb)
+    view.driver.save_screenshot(str(shots / f"{tag}-toggle.png"))
 
 
 def check_play(view: ExplorerView, play, name, nb, report, shots, tag) -> None:
@@ -719,10 +745,12 @@ def run_notebook(driver, base, file, name, shots: Path, report, timeout, how):
         driver.save_screenshot(str(shots / f"{stem}-explorer{e}-initial.png"))
         sliders = element.find_elements(By.CSS_SELECTOR, ".widget-slider")
         dropdowns = element.find_elements(By.CSS_SELECTOR, ".widget-dropdown")
+        toggles = element.find_elements(By.CSS_SELECTOR, ".widget-toggle-buttons")
         plays = element.find_elements(By.CSS_SELECTOR, ".widget-play")
         for kind, controls, check in (
             ("slider", sliders, check_slider),
             ("dropdown", dropdowns, check_dropdown),
+            ("toggle", toggles, check_toggle),
             ("play", plays, check_play),
         ):
             for c, control in enumerate(controls):
