@@ -416,10 +416,12 @@ def shot_name(path: str) -> str:
     return path.removesuffix(".html").replace("/", "_")
 
 
-# Code and outputs that must fit their column: a reader should not scroll them sideways.
+# Code and outputs that must fit their column: a reader should not scroll them sideways
+# (notebook cells, and code quoted in the text, such as a literalinclude).
 WIDE = """
 const els = new Set(document.querySelectorAll(
-  "div.cell div.highlight pre, div.cell_output pre, div.cell_output .output"));
+  "div.cell div.highlight pre, div.cell_output pre, div.cell_output .output, " +
+  "article div.highlight pre"));
 for (const e of document.querySelectorAll("div.cell *")) {
   if (["auto", "scroll"].includes(getComputedStyle(e).overflowX)) els.add(e);
 }
