@@ -4,11 +4,12 @@ The version string is the book edition. Importing gentorch has no side effects: 
 global seeds, no rcParams, no environment variables read.
 
 Modules: ``utils`` (seeding, noise, devices, shapes), ``data`` (toy sets, digits,
-MNIST), ``nets`` (MLP, conv encoder/decoder, time embedding), ``train`` (History,
-train_loop), ``plot`` (figures), ``widgets`` (explorers).
+MNIST), ``nets`` (MLP, conv encoder/decoder, time embedding), ``divergences`` (KL, JS,
+f-divergences, 1-D Wasserstein), ``train`` (History, train_loop), ``plot`` (figures),
+``widgets`` (explorers).
 """
 
-from . import data, nets, plot, train, utils, widgets
+from . import data, divergences, nets, plot, train, utils, widgets
 from .train import History, train_loop
 from .utils import (
     count_parameters,
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "data",
+    "divergences",
     "nets",
     "plot",
     "train",
