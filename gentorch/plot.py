@@ -412,16 +412,18 @@ def history(
     for name in selected:
         steps, values = np.asarray(hist.steps(name)), np.asarray(hist[name])
         window = min(smooth, len(values))
+        # step 0 has no place on a log axis
+        keep = steps > 0 if logx else slice(None)
         if window > 1:
-            (line,) = ax.plot(steps, values, alpha=0.3)
+            (line,) = ax.plot(steps[keep], values[keep], alpha=0.3)
+            # each average is plotted at its window's last step
+            steps_s = steps[window - 1 :]
             smoothed = _moving_average(values, window)
-            steps_s, color = steps[window - 1 :], line.get_color()
-            keep = steps_s > 0 if logx else slice(None)
-            ax.plot(steps_s[keep], smoothed[keep], color=color, label=name)
-            if logx:
-                line.set_data(steps[steps > 0], values[steps > 0])
+            keep_s = steps_s > 0 if logx else slice(None)
+            ax.plot(
+                steps_s[keep_s], smoothed[keep_s], color=line.get_color(), label=name
+            )
         else:
-            keep = steps > 0 if logx else slice(None)
             ax.plot(steps[keep], values[keep], label=name)
     if logy:
         ax.set_yscale("log")

@@ -471,6 +471,22 @@ def control_name(driver, element, kind: str, index: int) -> str:
     return f"{kind} {label or index}"
 
 
+def record(view, report, step, shot, changed):
+    """Wait for the figure to settle after an action, then log it and take a shot.
+
+    `step` is (notebook, control, action, value before, value after, figure before);
+    `changed` (called after the figure settled) says whether the control's own value
+    moved as it should. The row passes when it did and the figure was redrawn.
+    """
+    nb, name, action, before, after, fig_before = step
+    fig_after = view.settle(fig_before)
+    ok = changed() and fig_after != fig_before and fig_after != "no-img"
+    report.add(Row(nb, name, action, before, after, fig_before, fig_after, ok))
+    view.remember(report, nb)
+    view.driver.save_screenshot(str(shot))
+    return fig_after
+
+
 def check_slider(view: ExplorerView, slider, name, nb, report, shots, tag) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
@@ -493,11 +509,9 @@ def check_slider(view: ExplorerView, slider, name, nb, report, shots, tag) -> No
         if wait_for(lambda: readout() != before, 1.0):
             break
     after = readout()
-    fig_after = view.settle(fig_before)
-    ok = after != before and fig_after != fig_before and fig_after != "no-img"
-    report.add(Row(nb, name, "arrow key", before, after, fig_before, fig_after, ok))
-    view.remember(report, nb)
-    driver.save_screenshot(str(shots / f"{tag}-key.png"))
+    step = (nb, name, "arrow key", before, after, fig_before)
+    shot = shots / f"{tag}-key.png"
+    fig_after = record(view, report, step, shot, lambda: after != before)
     # 2. mouse: a click near the track's far end from the handle
     before, fig_before = after, fig_after
     width = track.size["width"]
@@ -506,11 +520,9 @@ def check_slider(view: ExplorerView, slider, name, nb, report, shots, tag) -> No
     ActionChains(driver).move_to_element_with_offset(track, int(x), 0).click().perform()
     wait_for(lambda: readout() != before, 2.0)
     after = readout()
-    fig_after = view.settle(fig_before)
-    ok = after != before and fig_after != fig_before and fig_after != "no-img"
-    report.add(Row(nb, name, "track click", before, after, fig_before, fig_after, ok))
-    view.remember(report, nb)
-    driver.save_screenshot(str(shots / f"{tag}-click.png"))
+    step = (nb, name, "track click", before, after, fig_before)
+    shot = shots / f"{tag}-click.png"
+    record(view, report, step, shot, lambda: after != before)
 
 
 def check_dropdown(view: ExplorerView, dropdown, name, nb, report, shots, tag) -> None:
@@ -527,11 +539,9 @@ def check_dropdown(view: ExplorerView, dropdown, name, nb, report, shots, tag) -
     target = next(i for i, o in enumerate(options) if o != before)
     select.select_by_index(target)
     after = select.first_selected_option.text
-    fig_after = view.settle(fig_before)
-    ok = after != before and fig_after != fig_before and fig_after != "no-img"
-    report.add(Row(nb, name, "select", before, after, fig_before, fig_after, ok))
-    view.remember(report, nb)
-    view.driver.save_screenshot(str(shots / f"{tag}-select.png"))
+    step = (nb, name, "select", before, after, fig_before)
+    shot = shots / f"{tag}-select.png"
+    record(view, report, step, shot, lambda: after != before)
 
 
 def check_toggle(view: ExplorerView, toggles, name, nb, report, shots, tag) -> None:
@@ -546,16 +556,16 @@ def check_toggle(view: ExplorerView, toggles, name, nb, report, shots, tag) -> N
         report.add(row)
         return
     after = others[0].text
-    # ipywidgets 7 redraws the buttons on a change: look them up again afterwards
     others[0].click()
-    fig_after = view.settle(fig_before)
-    active = [
-        b.text for b in toggles.find_elements(view.By.CSS_SELECTOR, "button.mod-active")
-    ]
-    ok = active == [after] and fig_after != fig_before and fig_after != "no-img"
-    report.add(Row(nb, name, "toggle", before, after, fig_before, fig_after, ok))
-    view.remember(report, nb)
-    view.driver.save_screenshot(str(shots / f"{tag}-toggle.png"))
+
+    def active() -> list[str]:
+        # ipywidgets 7 redraws the buttons on a change: look them up again
+        found = toggles.find_elements(view.By.CSS_SELECTOR, "button.mod-active")
+        return [b.text for b in found]
+
+    step = (nb, name, "toggle", before, after, fig_before)
+    shot = shots / f"{tag}-toggle.png"
+    record(view, report, step, shot, lambda: active() == [after])
 
 
 def check_play(view: ExplorerView, play, name, nb, report, shots, tag) -> None:
