@@ -109,7 +109,7 @@ def js(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 
 
 def total_variation(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
-    """Total variation distance TV(p, q) = ½ Σ_k |p_k − q_k|, between 0 and 1.
+    """Total variation distance TV(p, q) = ½ Σ_k abs(p_k − q_k), between 0 and 1.
 
     Shapes:
         p, q: (..., K); returns (...).
@@ -199,7 +199,7 @@ def f_divergence(
 def wasserstein_1d(
     x: torch.Tensor, y: torch.Tensor, *, support: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """Wasserstein-1 (earth mover's) distance in one dimension, W1 = ∫ |F_x − F_y|.
+    """Wasserstein-1 (earth mover's) distance in one dimension, W1 = ∫ abs(F_x − F_y).
 
     Two uses:
 
@@ -208,7 +208,7 @@ def wasserstein_1d(
       Differentiable in the sample values.
     * ``support`` given, shape (K,), strictly increasing: `x` and `y` are probability
       tensors (..., K) over those points;
-      W1 = Σ_k |F_x(s_k) − F_y(s_k)| (s_{k+1} − s_k).
+      W1 = Σ_k abs(F_x(s_k) − F_y(s_k)) (s_{k+1} − s_k).
 
     Returns:
         W1, in the units of the values: shape () for samples, (...) for distributions.
