@@ -5,17 +5,19 @@ global seeds, no rcParams, no environment variables read.
 
 Modules: ``utils`` (seeding, noise, devices, shapes), ``data`` (toy sets, digits,
 MNIST), ``nets`` (MLP, conv encoder/decoder, time embedding), ``divergences`` (KL, JS,
-f-divergences, 1-D Wasserstein), ``train`` (History, train_loop), ``plot`` (figures),
-``widgets`` (explorers).
+f-divergences, 1-D Wasserstein), ``gan`` (GAN losses, networks and training steps),
+``metrics`` (the digits classifier), ``train`` (History, train_loop), ``plot``
+(figures), ``widgets`` (explorers).
 """
 
-from . import data, divergences, nets, plot, train, utils, widgets
+from . import data, divergences, gan, metrics, nets, plot, train, utils, widgets
 from .train import History, train_loop
 from .utils import (
     count_parameters,
     eval_mode,
     expand_like,
     get_device,
+    rand,
     randn,
     seed_everything,
 )
@@ -27,6 +29,8 @@ __all__ = [
     "__version__",
     "data",
     "divergences",
+    "gan",
+    "metrics",
     "nets",
     "plot",
     "train",
@@ -38,6 +42,7 @@ __all__ = [
     "eval_mode",
     "expand_like",
     "get_device",
+    "rand",
     "randn",
     "seed_everything",
     "explore",

@@ -1,7 +1,7 @@
 """Small helpers shared by every chapter: seeding, noise, devices, broadcasting, modes.
 
 Nothing here holds state: `seed_everything` returns a `torch.Generator` for the caller
-to pass on explicitly, `randn` is the one place gentorch draws Gaussian noise, and
+to pass on explicitly, `randn` and `rand` are the one place gentorch draws noise, and
 `eval_mode` restores exactly what it changed.
 """
 
@@ -30,6 +30,7 @@ __all__ = [
     "eval_mode",
     "expand_like",
     "get_device",
+    "rand",
     "randn",
     "seed_everything",
 ]
@@ -97,6 +98,33 @@ def randn(
     Returns:
         A tensor of `shape` on `device` with `dtype`.
     """
+    return _draw(torch.randn, shape, generator, device, dtype)
+
+
+def rand(
+    shape: Sequence[int],
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
+) -> torch.Tensor:
+    """Uniform noise u ~ U[0, 1), drawn where `generator` lives, like `randn`.
+
+    Args:
+        shape: the output shape.
+        generator: source of randomness; None uses torch's global generator of
+            `device` (the CPU when `device` is None).
+        device: where the result goes; None keeps it on the generator's device.
+        dtype: floating dtype; None means torch's default (float32).
+
+    Returns:
+        A tensor of `shape` on `device` with `dtype`.
+    """
+    return _draw(torch.rand, shape, generator, device, dtype)
+
+
+def _draw(sampler, shape, generator, device, dtype) -> torch.Tensor:
+    """Draw ``sampler(shape)`` on the generator's device, then move it to `device`."""
     source = check_generator(generator)
     check_instance("shape", shape, (tuple, list, torch.Size), what="tuple of ints")
     shape = tuple(check_int("shape entries", n, minimum=0) for n in shape)
@@ -106,7 +134,7 @@ def randn(
         # no generator to follow: draw where the noise is needed
         source = target
     check_float64_support(dtype, source, target)
-    noise = torch.randn(shape, generator=generator, device=source, dtype=dtype)
+    noise = sampler(shape, generator=generator, device=source, dtype=dtype)
     return noise.to(target)
 
 

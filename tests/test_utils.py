@@ -11,6 +11,7 @@ from gentorch.utils import (
     eval_mode,
     expand_like,
     get_device,
+    rand,
     randn,
     seed_everything,
 )
@@ -258,3 +259,67 @@ def test_randn_without_generator_draws_on_the_target_device():
     assert torch.equal(torch.random.get_rng_state(), state)
     with pytest.raises(ValueError, match="device must name a device"):
         randn((2,), device="gpu")
+
+
+def test_rand_is_uniform_and_reproducible():
+    g = torch.Generator().manual_seed(5)
+    u = rand((100_000,), generator=g)
+    assert u.dtype == torch.float32 and u.device.type == "cpu"
+    # the same numbers as torch.rand with the same generator state
+    torch.testing.assert_close(
+        u, torch.rand(100_000, generator=torch.Generator().manual_seed(5))
+    )
+    # U[0, 1): mean 1/2 and variance 1/12, standard errors sqrt(1/12n), sqrt(1/180n)
+    assert ((u >= 0) & (u < 1)).all()
+    assert abs(u.mean().item() - 0.5) < 5 * (1 / (12 * 100_000)) ** 0.5
+    assert abs(u.var().item() - 1 / 12) < 5 * (1 / (180 * 100_000)) ** 0.5
+    # a tenth of the draws in each tenth of [0, 1): binomial standard error
+    counts = torch.histc(u, bins=10, min=0, max=1)
+    assert ((counts - 10_000).abs() < 5 * (100_000 * 0.1 * 0.9) ** 0.5).all()
+    x = rand([2, 3], generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    assert x.shape == (2, 3) and x.dtype == torch.float64
+    assert ((x >= 0) & (x < 1)).all()
+
+
+def test_rand_draws_on_the_generator_device_then_moves():
+    g = torch.Generator().manual_seed(0)
+    out = rand((4,), generator=g, device="meta")
+    assert out.is_meta and out.shape == (4,)
+    h = torch.Generator().manual_seed(0)
+    torch.rand(4, generator=h)
+    assert torch.equal(g.get_state(), h.get_state())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_rand_cpu_generator_with_cuda_data():
+    on_gpu = rand((3, 4), generator=torch.Generator().manual_seed(0), device="cuda")
+    assert on_gpu.device.type == "cuda"
+    expected = torch.rand(3, 4, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(on_gpu.cpu(), expected)
+
+
+def test_rand_rejects_bad_input_like_randn():
+    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
+        rand((2,), generator=0)
+    with pytest.raises(TypeError, match="shape must be a tuple of ints"):
+        rand(3)
+    with pytest.raises(TypeError, match="shape entries must be an int"):
+        rand((2.0,))
+    with pytest.raises(ValueError, match="shape entries must be an int >= 0"):
+        rand((-1,))
+    with pytest.raises(TypeError, match="dtype must be a floating torch.dtype"):
+        rand((2,), dtype=torch.int64)
+    with pytest.raises(TypeError, match="float64 .* mps"):
+        rand((2,), generator=torch.Generator(), device="mps", dtype=torch.float64)
+    with pytest.raises(ValueError, match="device must name a device"):
+        rand((2,), device="gpu")
+
+
+def test_rand_without_generator_draws_on_the_target_device():
+    torch.manual_seed(3)
+    expected = torch.rand(5)
+    torch.manual_seed(3)
+    torch.testing.assert_close(rand((5,)), expected)
+    state = torch.random.get_rng_state()
+    assert rand((4,), device="meta").is_meta
+    assert torch.equal(torch.random.get_rng_state(), state)
