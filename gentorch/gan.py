@@ -267,6 +267,7 @@ class MLPGenerator(_Generator):
             ``(1, 8, 8)`` for digits.
         hidden: hidden-layer widths.
         output_activation: None (points) or ``"tanh"`` (images in [-1, 1]).
+        norm: None, or ``"batch"`` for batch normalisation in the hidden layers.
         num_classes: set it for a conditional generator G(z, y).
         label_dim: size of the label embedding concatenated to z.
 
@@ -281,6 +282,7 @@ class MLPGenerator(_Generator):
         *,
         hidden: Sequence[int] = (128, 128),
         output_activation: Literal[None, "tanh"] = None,
+        norm: Literal[None, "batch"] = None,
         num_classes: int | None = None,
         label_dim: int = 16,
     ) -> None:
@@ -294,6 +296,7 @@ class MLPGenerator(_Generator):
                 out_dim,
                 hidden=hidden,
                 output_activation=output_activation,
+                norm=norm,
             ),
             nn.Unflatten(1, self.data_shape),  # (B, D) -> (B, *data_shape)
         )

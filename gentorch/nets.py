@@ -83,7 +83,8 @@ class MLP(nn.Module):
     """Multilayer perceptron: h_{l+1} = act(W_l h_l + b_l), no act after the last layer.
 
     Linear layers of widths ``in_dim -> *hidden -> out_dim`` with `activation` between
-    them, optional dropout after each hidden activation, and an optional
+    them, an optional normalisation before each hidden activation, optional dropout
+    after it, and an optional
     `output_activation` at the end. ``hidden=()`` is a single linear layer.
 
     Args:
@@ -95,6 +96,9 @@ class MLP(nn.Module):
         output_activation: None (raw outputs, e.g. logits), ``"tanh"`` (data in
             [-1, 1]), ``"sigmoid"``, or one of the hidden activations.
         dropout: drop probability in [0, 1) after each hidden activation.
+        norm: None, or ``"batch"`` for a `BatchNorm1d` between each hidden linear
+            layer and its activation (the DCGAN generator's recipe, Radford et al.
+            2016); inputs must then be (B, in_dim).
 
     Shapes:
         x: (..., in_dim), usually (B, in_dim); output: (..., out_dim).
@@ -109,9 +113,11 @@ class MLP(nn.Module):
         activation: Activation = "relu",
         output_activation: OutputActivation = None,
         dropout: float = 0.0,
+        norm: Literal[None, "batch"] = None,
     ) -> None:
         super().__init__()
         self.in_dim = check_int("in_dim", in_dim, minimum=1)
+        check_choice("norm", norm, (None, "batch"))
         self.out_dim = check_int("out_dim", out_dim, minimum=1)
         hidden = _widths("hidden", hidden, allow_empty=True)
         check_choice("activation", activation, get_args(Activation))
@@ -122,7 +128,10 @@ class MLP(nn.Module):
         widths = (self.in_dim, *hidden)
         layers: list[nn.Module] = []
         for width_in, width_out in zip(widths[:-1], widths[1:], strict=True):
-            layers += [nn.Linear(width_in, width_out), _LAYERS[activation]()]
+            layers.append(nn.Linear(width_in, width_out))
+            if norm == "batch":
+                layers.append(nn.BatchNorm1d(width_out))
+            layers.append(_LAYERS[activation]())
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
         layers += [nn.Linear(widths[-1], self.out_dim), *outputs]

@@ -245,7 +245,7 @@ def decision_boundary(
     ax: Axes | None = None,
     level: float = 0.5,
     filled: bool = True,
-    colorbar: bool = False,
+    colorbar: bool | str = False,
     color: str = "k",
     label: str | None = None,
     linestyles: str = "-",
@@ -263,8 +263,8 @@ def decision_boundary(
         level: probability of the drawn contour, in (0, 1).
         filled: also shade the background by p, on a diverging scale from blue
             (p = 0, class 0) through white (p = 1/2) to red (p = 1, class 1).
-        colorbar: add a colorbar for the shading, labelled p(y = 1 | x)
-            (needs ``filled=True``).
+        colorbar: add a colorbar for the shading (needs ``filled=True``): True
+            labels it p(y = 1 | x), a string is the label (e.g. ``"$D(x)$"``).
         color: colour of the boundary line.
         linestyles: matplotlib line style of the boundary line ("-", "--", ":").
         label: legend entry for the boundary (a proxy line is added).
@@ -274,7 +274,9 @@ def decision_boundary(
     """
     check_number("level", level, low=0, high=1, low_open=True, high_open=True)
     check_bool("filled", filled)
-    if check_bool("colorbar", colorbar) and not filled:
+    if not isinstance(colorbar, str):
+        check_bool("colorbar", colorbar)
+    if colorbar and not filled:
         raise ValueError("colorbar=True needs filled=True: there is no shading")
     xx, yy, p = _evaluate_on_grid("prob_fn", prob_fn, xlim, ylim, resolution)
     finite = p[np.isfinite(p)]
@@ -292,7 +294,8 @@ def decision_boundary(
         )
         if colorbar:
             bar = ax.figure.colorbar(shading, ax=ax, ticks=np.linspace(0, 1, 5))
-            bar.set_label("$p(y = 1 \\mid x)$")
+            default = "$p(y = 1 \\mid x)$"
+            bar.set_label(colorbar if isinstance(colorbar, str) else default)
     if p.min() < level < p.max():  # otherwise there is no boundary to draw
         ax.contour(xx, yy, p, levels=[level], colors=color, linestyles=linestyles)
     if label is not None:

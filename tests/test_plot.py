@@ -106,6 +106,12 @@ def test_decision_boundary_colorbar_spans_the_probabilities():
     np.testing.assert_allclose(bar_axes[0].get_ylim(), (0, 1))
     with pytest.raises(ValueError, match="colorbar=True needs filled=True"):
         plot.decision_boundary(prob, filled=False, colorbar=True)
+    # a string is the colorbar's label
+    ax = plot.decision_boundary(prob, resolution=30, colorbar="$D(x)$")
+    (bar,) = [a for a in ax.figure.axes if a is not ax]
+    assert bar.get_ylabel() == "$D(x)$"
+    with pytest.raises(TypeError, match="colorbar"):
+        plot.decision_boundary(prob, colorbar=1)
 
 
 def test_scatter_2d_labels_the_coordinates():
