@@ -394,3 +394,19 @@ def test_conv_bad_inputs():
         decoder(torch.randn(2, 5))
     with pytest.raises(TypeError, match="z must be a torch.Tensor"):
         decoder([[0.0] * 4])
+
+
+def test_mlp_batch_norm_normalises_each_hidden_layer_over_the_batch():
+    torch.manual_seed(0)
+    mlp = MLP(3, 2, hidden=(16, 8), norm="batch")
+    norms = [m for m in mlp.net if isinstance(m, torch.nn.BatchNorm1d)]
+    assert [n.num_features for n in norms] == [16, 8]
+    # in training mode each hidden pre-activation has batch mean 0 and variance 1
+    x = torch.randn(256, 3) * 5 + 2
+    hidden = mlp.net[:2](x)  # Linear -> BatchNorm1d
+    torch.testing.assert_close(hidden.mean(0), torch.zeros(16), atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        hidden.var(0, unbiased=False), torch.ones(16), atol=1e-3, rtol=0
+    )
+    with pytest.raises(ValueError, match="norm"):
+        MLP(3, 2, norm="layer")
