@@ -272,7 +272,7 @@ class MLPGenerator(_Generator):
         label_dim: size of the label embedding concatenated to z.
 
     Shapes:
-        z: (B, latent_dim), labels: (B,) int64; output: (B, *data_shape).
+        z: (B, latent_dim), labels: (B,) int64; output: ``(B, *data_shape)``.
     """
 
     def __init__(
@@ -313,7 +313,7 @@ class MLPDiscriminator(_Discriminator):
             makes D's job noisier and keeps it from memorising the training set.
 
     Shapes:
-        x: (B, *data_shape), labels: (B,) int64; output: (B,) logits.
+        x: ``(B, *data_shape)``, labels: (B,) int64; output: (B,) logits.
     """
 
     def __init__(
