@@ -23,7 +23,7 @@ __all__ = ["DigitsClassifier", "DigitsClassifierResult", "digits_classifier"]
 
 #: Seed of the classifier's initialisation, shuffling and augmentation.
 CLASSIFIER_SEED = 8
-_EPOCHS = 20
+_EPOCHS = 10
 _BATCH = 64
 
 
