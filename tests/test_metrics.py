@@ -1,4 +1,5 @@
-"""gentorch.metrics: the digits classifier, checked against the data it was trained on.
+"""gentorch.metrics: the digits classifier, checked against the data it was trained on,
+and mode coverage, checked against brute force and scipy.
 
 Training takes seconds, once per process: only the first test clears the cache and
 trains afresh; every other test reads the cached weights.
@@ -6,9 +7,14 @@ trains afresh; every other test reads the cached weights.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
+import scipy.stats
 import torch
 
+import gentorch as gt
 from gentorch import metrics
 from gentorch.data import digits
 
@@ -100,3 +106,78 @@ def test_digits_classifier_rejects_bad_input():
         model(torch.zeros(4, 1, 8, 8, dtype=torch.uint8))
     with pytest.raises(TypeError, match="x must be a torch.Tensor"):
         model.features([[0.0] * 8] * 8)
+
+
+def _coverage_by_hand(samples, centers, std):
+    """Brute force: loop over samples and centres in plain Python."""
+    counts = [0] * len(centers)
+    hq = 0
+    for point in samples.tolist():
+        dists = [math.dist(point, c) for c in centers.tolist()]
+        k = min(range(len(dists)), key=dists.__getitem__)
+        if dists[k] < 3 * std:
+            hq += 1
+            counts[k] += 1
+    return counts, hq
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_mode_coverage_matches_brute_force_and_scipy(seed):
+    g = torch.Generator().manual_seed(seed)
+    centers = gt.data.grid_centers(dtype=torch.float64)
+    # a collapsed, noisy generator: a few modes, some points far from any mode
+    picks = torch.randint(0, 7, (300,), generator=g)
+    samples = centers[picks] + 0.12 * torch.randn(
+        300, 2, generator=g, dtype=torch.float64
+    )
+    got = metrics.mode_coverage(samples, centers, 0.05)
+    counts, hq = _coverage_by_hand(samples, centers, 0.05)
+    assert got.modes == sum(c > 0 for c in counts)
+    assert got.hq_fraction == pytest.approx(hq / 300)
+    p = np.array(counts, dtype=float) / hq
+    want = scipy.stats.entropy(p, np.full(len(counts), 1 / len(counts)))
+    assert got.reverse_kl == pytest.approx(want, rel=1e-9)
+
+
+def test_mode_coverage_extremes():
+    centers = gt.data.ring_centers(dtype=torch.float64)
+    # one sample on every centre: all modes, all HQ, balanced
+    full = metrics.mode_coverage(centers.clone(), centers, 0.01)
+    assert full == (8, 1.0, pytest.approx(0.0, abs=1e-12))
+    # everything on one centre: one mode, reverse KL = log K
+    one = metrics.mode_coverage(centers[:1].repeat(5, 1), centers, 0.01)
+    assert one.modes == 1 and one.reverse_kl == pytest.approx(math.log(8))
+    # nothing close to a centre: no HQ sample, reverse KL undefined -> inf
+    far = metrics.mode_coverage(torch.zeros(4, 2, dtype=torch.float64), centers, 0.01)
+    assert far == (0, 0.0, math.inf)
+
+
+def test_mode_coverage_ceiling_of_real_2d_data():
+    # a real sample is HQ with probability P(r < 3 sigma) = 1 - exp(-4.5) in 2-D
+    g = torch.Generator().manual_seed(0)
+    n = 200_000
+    samples = gt.data.ring(n, std=0.01, generator=g)
+    got = metrics.mode_coverage(samples, gt.data.ring_centers(), 0.01)
+    ceiling = 1 - math.exp(-4.5)
+    assert abs(got.hq_fraction - ceiling) < 4 * math.sqrt(ceiling * (1 - ceiling) / n)
+    assert got.modes == 8 and got.reverse_kl < 1e-3
+
+
+def test_mode_coverage_rejects_bad_input():
+    centers = gt.data.ring_centers()
+    points = torch.zeros(3, 2)
+    for std in (0.0, -1.0):
+        with pytest.raises(ValueError, match="std"):
+            metrics.mode_coverage(points, centers, std)
+    with pytest.raises(ValueError, match="same dimension"):
+        metrics.mode_coverage(torch.zeros(3, 3), centers, 0.01)
+    with pytest.raises(ValueError, match="must not be empty"):
+        metrics.mode_coverage(torch.zeros(0, 2), centers, 0.01)
+    with pytest.raises(ValueError, match="must not be empty"):
+        metrics.mode_coverage(points, torch.zeros(0, 2), 0.01)
+    with pytest.raises(ValueError, match="samples must have shape"):
+        metrics.mode_coverage(torch.zeros(3), centers, 0.01)
+    with pytest.raises(TypeError, match="samples must be a floating"):
+        metrics.mode_coverage(torch.zeros(3, 2, dtype=torch.int64), centers, 0.01)
+    with pytest.raises(TypeError, match="std"):
+        metrics.mode_coverage(points, centers, "0.01")
