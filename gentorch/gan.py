@@ -30,6 +30,7 @@ __all__ = [
     "GeneratorLoss",
     "MLPDiscriminator",
     "MLPGenerator",
+    "MinibatchStd",
     "PatchDiscriminator",
     "StepStats",
     "discriminator_loss",
@@ -37,6 +38,8 @@ __all__ = [
     "generator_loss",
     "generator_step",
     "gradient_penalty",
+    "pack",
+    "spectral_normalize",
 ]
 
 DiscriminatorLoss = Literal["standard", "wasserstein", "hinge"]
@@ -170,6 +173,81 @@ def gradient_penalty(
     (grad,) = torch.autograd.grad(logits.sum(), x_hat, create_graph=True)
     norms = grad.reshape(grad.shape[0], -1).norm(dim=1)  # (B, ...) -> (B,)
     return (norms - 1) ** 2
+
+
+def pack(x: torch.Tensor, m: int) -> torch.Tensor:
+    """PacGAN packing (Lin et al. 2018): m consecutive examples become one.
+
+    The discriminator then judges m samples jointly, so a generator that repeats
+    itself is easier to spot. Points (B, d) become (B / m, m d); images (B, C, H, W)
+    become (B / m, m C, H, W), the m images stacked along the channels. Build the
+    discriminator for the packed shape, e.g. ``MLPDiscriminator((m * d,))``.
+
+    Args:
+        x: a batch whose size is a multiple of `m`.
+        m: examples per pack, >= 1 (1 leaves `x` as it is).
+
+    Shapes:
+        x: (B, F, ...); output: (B / m, m F, ...).
+    """
+    check_tensor("x", x)
+    m = check_int("m", m, minimum=1)
+    if x.ndim < 2 or x.shape[0] % m:
+        raise ValueError(
+            f"x must have shape (B, F, ...) with B a multiple of m={m}; "
+            f"got {tuple(x.shape)}"
+        )
+    # (B, F, ...) -> (B / m, m * F, ...): consecutive examples side by side
+    return x.reshape(x.shape[0] // m, m * x.shape[1], *x.shape[2:])
+
+
+class MinibatchStd(nn.Module):
+    """Append the batch's mean standard deviation as one more feature (Karras et al.
+    2018, sec. 3).
+
+    The standard deviation of every feature over the batch, averaged over features
+    (and positions), is added as a constant extra feature (or channel): a batch of
+    near-identical fakes shows a telltale small value, which lets the discriminator
+    penalise a collapsed generator.
+
+    Shapes:
+        x: (B, F) -> (B, F + 1), or (B, C, H, W) -> (B, C + 1, H, W); B >= 2.
+    """
+
+    def __init__(self, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor("x", x, floating=True)
+        if x.ndim < 2 or x.shape[0] < 2:
+            raise ValueError(
+                f"x must have shape (B, F, ...) with B >= 2; got {tuple(x.shape)}"
+            )
+        std = (x.var(dim=0, unbiased=False) + self.eps).sqrt().mean()
+        extra = std.expand(x.shape[0], 1, *x.shape[2:])  # (B, 1, ...)
+        return torch.cat([x, extra], dim=1)
+
+
+def spectral_normalize(module: nn.Module) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018) of every linear and conv layer.
+
+    Each weight W is divided by an estimate of its largest singular value, kept up to
+    date by one power iteration per forward pass in training mode (torch's
+    `spectral_norm` parametrization), which bounds each layer's Lipschitz constant
+    by about 1. Applied in place.
+
+    Args:
+        module: a discriminator (or any module).
+
+    Returns:
+        `module`, with its `nn.Linear` and `nn.Conv2d` weights parametrized.
+    """
+    check_instance("module", module, nn.Module, what="torch.nn.Module")
+    for layer in list(module.modules()):
+        if isinstance(layer, (nn.Linear, nn.Conv2d)):
+            nn.utils.parametrizations.spectral_norm(layer)
+    return module
 
 
 class _Generator(nn.Module):

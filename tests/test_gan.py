@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from gentorch import gan
 from gentorch.utils import count_parameters, rand, randn
@@ -693,3 +695,53 @@ def test_losses_of_an_empty_batch_of_patch_maps_are_empty():
     empty = torch.zeros(0, 4, 4)
     assert gan.discriminator_loss(empty, empty).shape == (0,)
     assert gan.generator_loss(empty).shape == (0,)
+
+
+def test_pack_puts_consecutive_examples_side_by_side():
+    points = torch.randn(6, 2)
+    packed = gan.pack(points, 3)
+    # brute force: concatenate each run of 3 consecutive points
+    want = torch.stack([torch.cat(list(points[i : i + 3])) for i in (0, 3)])
+    torch.testing.assert_close(packed, want, rtol=0, atol=0)
+    images = torch.randn(4, 1, 8, 8)
+    packed = gan.pack(images, 2)
+    assert packed.shape == (2, 2, 8, 8)
+    torch.testing.assert_close(packed[1, 1], images[3, 0], rtol=0, atol=0)
+    assert gan.pack(points, 1) is not None and gan.pack(points, 1).shape == (6, 2)
+    with pytest.raises(ValueError, match="multiple of m=4"):
+        gan.pack(points, 4)
+    with pytest.raises(ValueError, match="m must be an int >= 1"):
+        gan.pack(points, 0)
+    with pytest.raises(ValueError, match=r"shape \(B, F, ...\)"):
+        gan.pack(torch.zeros(4), 2)
+
+
+def test_minibatch_std_appends_the_mean_batch_std():
+    x = torch.randn(16, 3, dtype=torch.float64)
+    out = gan.MinibatchStd()(x)
+    want = np.std(x.numpy(), axis=0).mean()  # numpy's population std
+    torch.testing.assert_close(out[:, :3], x)
+    torch.testing.assert_close(out[:, 3], torch.full((16,), want, dtype=x.dtype))
+    maps = gan.MinibatchStd()(torch.randn(4, 2, 5, 5))
+    assert maps.shape == (4, 3, 5, 5) and torch.all(maps[:, 2] == maps[0, 2, 0, 0])
+    # a collapsed batch (all examples equal) gets ~0
+    same = gan.MinibatchStd()(torch.ones(8, 3))
+    assert same[:, 3].max() < 1e-3
+    with pytest.raises(ValueError, match="B >= 2"):
+        gan.MinibatchStd()(torch.zeros(1, 3))
+
+
+def test_spectral_normalize_bounds_every_layer_by_one():
+    torch.manual_seed(0)
+    D = gan.spectral_normalize(gan.ConvDiscriminator(channels=(8, 16)))
+    x = torch.randn(4, 1, 8, 8)
+    for _ in range(30):
+        D(x)  # each training-mode forward runs one power iteration
+    layers = [m for m in D.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    assert len(layers) == 4
+    for layer in layers:
+        matrix = layer.weight.reshape(layer.weight.shape[0], -1)
+        sigma = torch.linalg.matrix_norm(matrix.detach(), ord=2).item()
+        assert sigma == pytest.approx(1.0, abs=0.02)
+    with pytest.raises(TypeError, match="module must be a torch.nn.Module"):
+        gan.spectral_normalize("D")
