@@ -108,17 +108,9 @@ def rand(
     device: torch.device | str | None = None,
     dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
-    """Uniform noise u ~ U[0, 1), drawn where `generator` lives, like `randn`.
+    """Uniform noise u ~ U[0, 1), drawn where `generator` lives.
 
-    Args:
-        shape: the output shape.
-        generator: source of randomness; None uses torch's global generator of
-            `device` (the CPU when `device` is None).
-        device: where the result goes; None keeps it on the generator's device.
-        dtype: floating dtype; None means torch's default (float32).
-
-    Returns:
-        A tensor of `shape` on `device` with `dtype`.
+    Arguments, return value and the drawing rule are those of `randn`.
     """
     return _draw(torch.rand, shape, generator, device, dtype)
 

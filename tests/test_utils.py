@@ -205,60 +205,73 @@ def test_randn_is_standard_normal_and_reproducible():
     assert x.shape == (2, 3) and x.dtype == torch.float64
 
 
-def test_randn_draws_on_the_generator_device_then_moves():
+# randn and rand share one drawing helper; each is checked against its torch twin
+DRAWS = pytest.mark.parametrize(
+    "draw, torch_draw",
+    [(randn, torch.randn), (rand, torch.rand)],
+    ids=["randn", "rand"],
+)
+
+
+@DRAWS
+def test_draw_on_the_generator_device_then_move(draw, torch_draw):
     # meta stands in for an accelerator: the numbers come from the CPU generator
     g = torch.Generator().manual_seed(0)
-    out = randn((4,), generator=g, device="meta")
+    out = draw((4,), generator=g, device="meta")
     assert out.is_meta and out.shape == (4,)
     # the draw advanced the CPU generator exactly as a CPU draw would
     h = torch.Generator().manual_seed(0)
-    torch.randn(4, generator=h)
+    torch_draw(4, generator=h)
     assert torch.equal(g.get_state(), h.get_state())
 
 
+@DRAWS
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_randn_cpu_generator_with_cuda_data():
+def test_draw_with_a_cpu_generator_for_cuda_data(draw, torch_draw):
     g = seed_everything(0)
-    on_gpu = randn((3, 4), generator=g, device="cuda")
+    on_gpu = draw((3, 4), generator=g, device="cuda")
     assert on_gpu.device.type == "cuda"
-    expected = torch.randn(3, 4, generator=torch.Generator().manual_seed(0))
+    expected = torch_draw(3, 4, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(on_gpu.cpu(), expected)
     g_cuda = torch.Generator(device="cuda").manual_seed(0)
-    assert randn((3,), generator=g_cuda).device.type == "cuda"
-    assert randn((3,), generator=g_cuda, device="cpu").device.type == "cpu"
+    assert draw((3,), generator=g_cuda).device.type == "cuda"
+    assert draw((3,), generator=g_cuda, device="cpu").device.type == "cpu"
 
 
-def test_randn_rejects_bad_input():
+@DRAWS
+def test_draw_rejects_bad_input(draw, torch_draw):
     with pytest.raises(TypeError, match="generator must be a torch.Generator"):
-        randn((2,), generator=0)
+        draw((2,), generator=0)
     with pytest.raises(TypeError, match="shape must be a tuple of ints"):
-        randn(3)
+        draw(3)
     with pytest.raises(TypeError, match="shape entries must be an int"):
-        randn((2.0,))
+        draw((2.0,))
     with pytest.raises(ValueError, match="shape entries must be an int >= 0"):
-        randn((-1,))
+        draw((-1,))
     with pytest.raises(TypeError, match="dtype must be a floating torch.dtype"):
-        randn((2,), dtype=torch.int64)
+        draw((2,), dtype=torch.int64)
+    with pytest.raises(ValueError, match="device must name a device"):
+        draw((2,), device="gpu")
 
 
-def test_randn_refuses_float64_for_an_mps_target_with_a_cpu_generator():
+@DRAWS
+def test_draw_refuses_float64_for_an_mps_target_with_a_cpu_generator(draw, torch_draw):
     # the check looks at where the noise goes, not only at the generator
     with pytest.raises(TypeError, match="float64 .* mps"):
-        randn((2,), generator=torch.Generator(), device="mps", dtype=torch.float64)
+        draw((2,), generator=torch.Generator(), device="mps", dtype=torch.float64)
 
 
-def test_randn_without_generator_draws_on_the_target_device():
+@DRAWS
+def test_draw_without_generator_draws_on_the_target_device(draw, torch_draw):
     torch.manual_seed(3)
-    expected = torch.randn(5)
+    expected = torch_draw(5)
     torch.manual_seed(3)
-    torch.testing.assert_close(randn((5,)), expected)
+    torch.testing.assert_close(draw((5,)), expected)
     # meta stands in for an accelerator: nothing is drawn on the CPU, the CPU
     # generator's state is untouched
     state = torch.random.get_rng_state()
-    assert randn((4,), device="meta").is_meta
+    assert draw((4,), device="meta").is_meta
     assert torch.equal(torch.random.get_rng_state(), state)
-    with pytest.raises(ValueError, match="device must name a device"):
-        randn((2,), device="gpu")
 
 
 def test_rand_is_uniform_and_reproducible():
@@ -279,47 +292,3 @@ def test_rand_is_uniform_and_reproducible():
     x = rand([2, 3], generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     assert x.shape == (2, 3) and x.dtype == torch.float64
     assert ((x >= 0) & (x < 1)).all()
-
-
-def test_rand_draws_on_the_generator_device_then_moves():
-    g = torch.Generator().manual_seed(0)
-    out = rand((4,), generator=g, device="meta")
-    assert out.is_meta and out.shape == (4,)
-    h = torch.Generator().manual_seed(0)
-    torch.rand(4, generator=h)
-    assert torch.equal(g.get_state(), h.get_state())
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_rand_cpu_generator_with_cuda_data():
-    on_gpu = rand((3, 4), generator=torch.Generator().manual_seed(0), device="cuda")
-    assert on_gpu.device.type == "cuda"
-    expected = torch.rand(3, 4, generator=torch.Generator().manual_seed(0))
-    torch.testing.assert_close(on_gpu.cpu(), expected)
-
-
-def test_rand_rejects_bad_input_like_randn():
-    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
-        rand((2,), generator=0)
-    with pytest.raises(TypeError, match="shape must be a tuple of ints"):
-        rand(3)
-    with pytest.raises(TypeError, match="shape entries must be an int"):
-        rand((2.0,))
-    with pytest.raises(ValueError, match="shape entries must be an int >= 0"):
-        rand((-1,))
-    with pytest.raises(TypeError, match="dtype must be a floating torch.dtype"):
-        rand((2,), dtype=torch.int64)
-    with pytest.raises(TypeError, match="float64 .* mps"):
-        rand((2,), generator=torch.Generator(), device="mps", dtype=torch.float64)
-    with pytest.raises(ValueError, match="device must name a device"):
-        rand((2,), device="gpu")
-
-
-def test_rand_without_generator_draws_on_the_target_device():
-    torch.manual_seed(3)
-    expected = torch.rand(5)
-    torch.manual_seed(3)
-    torch.testing.assert_close(rand((5,)), expected)
-    state = torch.random.get_rng_state()
-    assert rand((4,), device="meta").is_meta
-    assert torch.equal(torch.random.get_rng_state(), state)
