@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gentorch._checks import check_choice, check_instance, check_int, check_tensor
-from gentorch.nets import MLP, ConvDecoder, ConvEncoder, ImageSize
+from gentorch.nets import MLP, ConvDecoder, ConvEncoder, ImageSize, _widths
 from gentorch.utils import rand, randn
 
 __all__ = [
@@ -328,14 +328,6 @@ def _check_labels(labels, batch: int, num_classes: int) -> torch.Tensor:
     return labels
 
 
-def _shape(name: str, data_shape: Sequence[int]) -> tuple[int, ...]:
-    check_instance(name, data_shape, (tuple, list), what="tuple of ints")
-    shape = tuple(check_int(f"{name} entries", n, minimum=1) for n in data_shape)
-    if not shape:
-        raise ValueError(f"{name} must have at least one entry; got {data_shape!r}")
-    return shape
-
-
 class MLPGenerator(_Generator):
     """x = G(z) (or G(z, y)): an MLP from noise to data of any shape.
 
@@ -365,7 +357,7 @@ class MLPGenerator(_Generator):
         label_dim: int = 16,
     ) -> None:
         super().__init__(latent_dim, num_classes, label_dim)
-        self.data_shape = _shape("data_shape", data_shape)
+        self.data_shape = _widths("data_shape", data_shape, allow_empty=False)
         check_choice("output_activation", output_activation, (None, "tanh"))
         out_dim = int(torch.Size(self.data_shape).numel())
         self.body = nn.Sequential(
@@ -402,13 +394,10 @@ class MLPDiscriminator(_Discriminator):
         num_classes: int | None = None,
         dropout: float = 0.0,
     ) -> None:
-        check_instance("hidden", hidden, (tuple, list), what="tuple of ints")
-        if not hidden:
-            raise ValueError("hidden must have at least one entry (the feature size)")
-        super().__init__(
-            check_int("hidden entries", hidden[-1], minimum=1), num_classes
-        )
-        self.data_shape = _shape("data_shape", data_shape)
+        # the last hidden width is the feature size of the realism head
+        hidden = _widths("hidden", hidden, allow_empty=False)
+        super().__init__(hidden[-1], num_classes)
+        self.data_shape = _widths("data_shape", data_shape, allow_empty=False)
         in_dim = int(torch.Size(self.data_shape).numel())
         self.body = nn.Sequential(
             nn.Flatten(),  # (B, *data_shape) -> (B, D)
