@@ -381,9 +381,13 @@ class MLPDiscriminator(_Discriminator):
         num_classes: set it for a conditional (projection) discriminator D(x, y).
         dropout: drop probability after each hidden activation but the last, which
             makes D's job noisier and keeps it from memorising the training set.
+        pack: PacGAN's m (`pack`): D judges m consecutive examples jointly and
+            returns one logit per pack (unconditional only).
+        minibatch_std: append `MinibatchStd`'s feature before the last hidden layer
+            (before the first when there is only one).
 
     Shapes:
-        x: ``(B, *data_shape)``, labels: (B,) int64; output: (B,) logits.
+        x: ``(B, *data_shape)``, labels: (B,) int64; output: (B / pack,) logits.
     """
 
     def __init__(
@@ -393,23 +397,61 @@ class MLPDiscriminator(_Discriminator):
         hidden: Sequence[int] = (128, 128),
         num_classes: int | None = None,
         dropout: float = 0.0,
+        pack: int = 1,
+        minibatch_std: bool = False,
     ) -> None:
         # the last hidden width is the feature size of the realism head
         hidden = _widths("hidden", hidden, allow_empty=False)
         super().__init__(hidden[-1], num_classes)
         self.data_shape = _widths("data_shape", data_shape, allow_empty=False)
-        in_dim = int(torch.Size(self.data_shape).numel())
-        self.body = nn.Sequential(
-            nn.Flatten(),  # (B, *data_shape) -> (B, D)
-            MLP(
-                in_dim,
-                hidden[-1],
-                hidden=hidden[:-1],
-                activation="leaky_relu",
-                output_activation="leaky_relu",
-                dropout=dropout,
-            ),
-        )
+        self.pack = check_int("pack", pack, minimum=1)
+        check_instance("minibatch_std", minibatch_std, bool, what="a bool")
+        if self.pack > 1 and self.num_classes:
+            raise ValueError("pack > 1 needs an unconditional D (num_classes=None)")
+        width = self.pack * int(torch.Size(self.data_shape).numel())
+        # (B, *data_shape) -> (B, D), then PacGAN's (B, D) -> (B / m, m D)
+        layers: list[nn.Module] = [nn.Flatten()]
+        if self.pack > 1:
+            layers.append(_Pack(self.pack))
+        if minibatch_std and len(hidden) > 1:
+            layers.append(_leaky_mlp(width, hidden[:-1], dropout))
+            width = hidden[-2]
+        if minibatch_std:
+            layers.append(MinibatchStd())
+            width, hidden = width + 1, hidden[-1:]
+        layers.append(_leaky_mlp(width, hidden, dropout))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None):
+        if x.ndim >= 1 and x.shape[0] % self.pack:
+            raise ValueError(
+                f"x must hold a multiple of pack={self.pack} examples; "
+                f"got {tuple(x.shape)}"
+            )
+        return super().forward(x, labels)
+
+
+class _Pack(nn.Module):
+    """`pack` as a layer: (B, D) -> (B / m, m D)."""
+
+    def __init__(self, m: int) -> None:
+        super().__init__()
+        self.m = m
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return pack(x, self.m)
+
+
+def _leaky_mlp(in_dim: int, hidden: tuple[int, ...], dropout: float) -> MLP:
+    """Hidden layers of a discriminator: leaky ReLU after each, the last included."""
+    return MLP(
+        in_dim,
+        hidden[-1],
+        hidden=hidden[:-1],
+        activation="leaky_relu",
+        output_activation="leaky_relu",
+        dropout=dropout,
+    )
 
 
 class ConvGenerator(_Generator):
