@@ -6,11 +6,23 @@ global seeds, no rcParams, no environment variables read.
 Modules: ``utils`` (seeding, noise, devices, shapes), ``data`` (toy sets, digits,
 MNIST), ``nets`` (MLP, conv encoder/decoder, time embedding), ``divergences`` (KL, JS,
 f-divergences, 1-D Wasserstein), ``gan`` (GAN losses, networks and training steps),
-``metrics`` (the digits classifier), ``train`` (History, train_loop), ``plot``
-(figures), ``widgets`` (explorers).
+``metrics`` (the digits classifier, mode coverage), ``mode_collapse`` (the ring and
+grid benchmark of the GAN papers: its methods and one training run), ``train``
+(History, train_loop), ``plot`` (figures), ``widgets`` (explorers).
 """
 
-from . import data, divergences, gan, metrics, nets, plot, train, utils, widgets
+from . import (
+    data,
+    divergences,
+    gan,
+    metrics,
+    mode_collapse,
+    nets,
+    plot,
+    train,
+    utils,
+    widgets,
+)
 from .train import History, train_loop
 from .utils import (
     count_parameters,
@@ -31,6 +43,7 @@ __all__ = [
     "divergences",
     "gan",
     "metrics",
+    "mode_collapse",
     "nets",
     "plot",
     "train",

@@ -14,6 +14,8 @@ the methods differ only in their cure.
 from __future__ import annotations
 
 import copy
+import math
+import statistics
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ from gentorch.nets import MLP
 from gentorch.utils import randn
 
 __all__ = [
+    "ANCHORS",
     "DATASETS",
     "METHODS",
     "Benchmark",
@@ -47,6 +50,7 @@ __all__ = [
     "players",
     "reconstruction_loss",
     "reconstructor",
+    "table",
     "train",
 ]
 
@@ -77,6 +81,35 @@ class Benchmark(NamedTuple):
 DATASETS: dict[str, Benchmark] = {
     "ring": Benchmark("ring", ring_centers(), 0.01, ring),
     "grid": Benchmark("grid", grid_centers(), 0.05, grid),
+}
+
+
+#: published rows, means over trials: (source, modes, HQ %, reverse KL or None)
+ANCHORS: dict[str, list[tuple[str, float, float, float | None]]] = {
+    "grid": [
+        ("PacGAN Table 1: GAN", 17.3, 94.8, 0.70),
+        ("PacGAN Table 1: ALI", 24.1, 95.7, 0.14),
+        ("PacGAN Table 1: PacGAN2", 23.8, 91.3, 0.13),
+        ("PacGAN Table 1: PacGAN3", 24.6, 94.2, 0.06),
+        ("PacGAN Table 1: PacGAN4", 24.8, 93.6, 0.04),
+        ("VEEGAN Table 1: GAN", 3.3, 0.5, None),
+        ("VEEGAN Table 1: Unrolled GAN", 23.6, 16.0, None),
+        ("VEEGAN Table 1: VEEGAN", 24.6, 40.0, None),
+        ("GDPP Table 1: WGAN-GP", 24.2, 28.7, None),
+        ("GDPP Table 1: GDPP", 24.8, 68.5, None),
+    ],
+    "ring": [
+        ("PacGAN Table 1: GAN", 6.3, 98.2, 0.45),
+        ("PacGAN Table 1: ALI", 6.6, 97.6, 0.36),
+        ("PacGAN Table 1: PacGAN2", 7.9, 95.6, 0.07),
+        ("PacGAN Table 1: PacGAN3", 7.8, 97.7, 0.10),
+        ("PacGAN Table 1: PacGAN4", 7.8, 95.9, 0.07),
+        ("VEEGAN Table 1: GAN", 1.0, 99.3, None),
+        ("VEEGAN Table 1: Unrolled GAN", 7.6, 35.6, None),
+        ("VEEGAN Table 1: VEEGAN", 8.0, 52.9, None),
+        ("GDPP Table 1: WGAN-GP", 6.8, 59.6, None),
+        ("GDPP Table 1: GDPP", 8.0, 71.7, None),
+    ],
 }
 
 
@@ -309,6 +342,47 @@ def train(
     scored = _samples(G_ema, randn((n_eval, recipe.latent_dim), generator=generator))
     coverage = mode_coverage(scored, data.centers, data.std)
     return Run(coverage, seconds, step, G_ema, snapshots)
+
+
+def _mean_std(values: list[float], digits: int) -> str:
+    if any(math.isinf(v) for v in values):
+        return "inf"
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.{digits}f} ± {std:.{digits}f}"
+
+
+def table(results: list[dict]) -> str:
+    """The benchmark's table: mean ± std over seeds per method, then `ANCHORS`.
+
+    Args:
+        results: rows with keys method, dataset, seed, modes, hq_fraction,
+            reverse_kl and seconds, as `benchmarks/mode_collapse.py` writes them.
+
+    Returns:
+        The table as text, the ring first, HQ in percent.
+    """
+    lines = []
+    for dataset in DATASETS:
+        rows = [r for r in results if r["dataset"] == dataset]
+        if not rows:
+            continue
+        lines += [
+            f"\n{dataset} ({len(DATASETS[dataset].centers)} modes)",
+            f"{'method':<34}{'modes':>14}{'HQ %':>14}{'reverse KL':>16}{'s/run':>12}",
+        ]
+        for method in dict.fromkeys(r["method"] for r in rows):
+            runs = [r for r in rows if r["method"] == method]
+            lines.append(
+                f"{method + f' (this book, {len(runs)} seeds)':<34}"
+                f"{_mean_std([r['modes'] for r in runs], 1):>14}"
+                f"{_mean_std([100 * r['hq_fraction'] for r in runs], 1):>14}"
+                f"{_mean_std([r['reverse_kl'] for r in runs], 3):>16}"
+                f"{_mean_std([r['seconds'] for r in runs], 0):>12}"
+            )
+        for name, modes, hq, rkl in ANCHORS[dataset]:
+            rkl = "-" if rkl is None else f"{rkl:.2f}"
+            lines.append(f"{name:<34}{modes:>14}{hq:>14}{rkl:>16}")
+    return "\n".join(lines)
 
 
 def _samples(G: nn.Module, z: torch.Tensor) -> torch.Tensor:

@@ -745,3 +745,50 @@ def test_spectral_normalize_bounds_every_layer_by_one():
         assert sigma == pytest.approx(1.0, abs=0.02)
     with pytest.raises(TypeError, match="module must be a torch.nn.Module"):
         gan.spectral_normalize("D")
+
+
+def test_packed_discriminator_is_an_mlp_on_concatenated_examples():
+    torch.manual_seed(0)
+    D = gan.MLPDiscriminator((2,), hidden=(8, 8), pack=3)
+    x = torch.randn(6, 2)
+    # the same weights applied by hand to (x_0, x_1, x_2) and (x_3, x_4, x_5)
+    linears = [m for m in D.body.modules() if isinstance(m, nn.Linear)]
+    h = torch.stack([torch.cat([x[0], x[1], x[2]]), torch.cat([x[3], x[4], x[5]])])
+    for linear in linears:
+        h = F.leaky_relu(linear(h), 0.2)
+    torch.testing.assert_close(D(x), D.head(h).squeeze(1))
+    assert linears[0].in_features == 6
+
+
+@pytest.mark.parametrize("hidden", [(8,), (8, 8)])
+def test_minibatch_std_discriminator_sees_the_batch_spread(hidden):
+    torch.manual_seed(0)
+    D = gan.MLPDiscriminator((2,), hidden=hidden, minibatch_std=True).double()
+    x = torch.randn(5, 2, dtype=torch.float64)
+    linears = [m for m in D.body.modules() if isinstance(m, nn.Linear)]
+    # by hand: hidden layers, numpy's population std before the last one, the last
+    h = x
+    for linear in linears[:-1]:
+        h = F.leaky_relu(linear(h), 0.2)
+    spread = float(np.std(h.detach().numpy(), axis=0).mean())
+    h = torch.cat([h, torch.full((5, 1), spread, dtype=torch.float64)], dim=1)
+    h = F.leaky_relu(linears[-1](h), 0.2)
+    torch.testing.assert_close(D(x), D.head(h).squeeze(1))
+    # a batch-dependent D: moving one example changes the others' logits
+    moved = x.clone()
+    moved[4] += 10.0
+    assert not torch.allclose(D(x)[:4], D(moved)[:4])
+    # a plain D judges each example alone
+    plain = gan.MLPDiscriminator((2,), hidden=hidden).double()
+    torch.testing.assert_close(plain(x)[:4], plain(moved)[:4])
+
+
+def test_discriminator_pack_and_minibatch_std_reject_bad_input():
+    with pytest.raises(ValueError, match="pack"):
+        gan.MLPDiscriminator((2,), pack=0)
+    with pytest.raises(ValueError, match="unconditional"):
+        gan.MLPDiscriminator((2,), pack=2, num_classes=3)
+    with pytest.raises(TypeError, match="minibatch_std"):
+        gan.MLPDiscriminator((2,), minibatch_std=1)
+    with pytest.raises(ValueError, match="multiple of pack=4"):
+        gan.MLPDiscriminator((2,), pack=4)(torch.randn(6, 2))
