@@ -368,12 +368,12 @@ def table(results: list[dict]) -> str:
             continue
         lines += [
             f"\n{dataset} ({len(DATASETS[dataset].centers)} modes)",
-            f"{'method':<34}{'modes':>14}{'HQ %':>14}{'reverse KL':>16}{'s/run':>12}",
+            f"{'method':<36}{'modes':>14}{'HQ %':>14}{'reverse KL':>16}{'s/run':>12}",
         ]
         for method in dict.fromkeys(r["method"] for r in rows):
             runs = [r for r in rows if r["method"] == method]
             lines.append(
-                f"{method + f' (this book, {len(runs)} seeds)':<34}"
+                f"{method + f' (this book, {len(runs)} seeds)':<36}"
                 f"{_mean_std([r['modes'] for r in runs], 1):>14}"
                 f"{_mean_std([100 * r['hq_fraction'] for r in runs], 1):>14}"
                 f"{_mean_std([r['reverse_kl'] for r in runs], 3):>16}"
@@ -381,7 +381,7 @@ def table(results: list[dict]) -> str:
             )
         for name, modes, hq, rkl in ANCHORS[dataset]:
             rkl = "-" if rkl is None else f"{rkl:.2f}"
-            lines.append(f"{name:<34}{modes:>14}{hq:>14}{rkl:>16}")
+            lines.append(f"{name:<36}{modes:>14}{hq:>14}{rkl:>16}")
     return "\n".join(lines)
 
 
