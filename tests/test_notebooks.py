@@ -129,9 +129,10 @@ def test_citations_and_equation_labels_resolve(path):
 
 
 def test_repository_url_lives_in_one_place():
-    """Every GitHub URL of this book's repository equals the one in _config.yml."""
+    """Every GitHub URL of this book's repository (raw files included) equals the one
+    in _config.yml."""
     owner_repo = REPO_URL.removeprefix("https://github.com/")
-    pattern = re.compile(r"github\.com/([\w.-]+/[\w.-]+)")
+    pattern = re.compile(r"(?:github|raw\.githubusercontent)\.com/([\w.-]+/[\w.-]+)")
     texts = [
         p for p in ROOT.rglob("*") if p.suffix in {".md", ".ipynb", ".toml", ".yml"}
     ]
