@@ -236,6 +236,8 @@ def train(
     Progress p runs from 0 to 1 (steps done / `steps`, or time spent / budget); the
     learning rates decay linearly to 0 over p in [decay_start, 1] and the instance
     noise over p in [0, noise_end]. The scored generator is the EMA of G's weights.
+    Runs on the CPU, in float32: the networks are small, and the benchmark's numbers
+    are CPU numbers.
 
     Args:
         method: one of `METHODS`.
@@ -308,7 +310,7 @@ def train(
         opt_D.zero_grad(set_to_none=True)
         loss_D.backward()
         opt_D.step()
-        # 2. the generator's step, through D (or through D unrolled k steps ahead)
+        # 2. the generator's step, through D (D's parameters frozen)
         z = randn((batch, recipe.latent_dim), generator=generator)
         fake = G(z)
         fake_seen = fake + sigma * randn(fake.shape, generator=generator)
