@@ -18,14 +18,8 @@ import gentorch as gt
 from gentorch import metrics
 from gentorch.data import digits
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """The small CNN trains fastest on one thread (and far faster on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# every test here runs on one thread (conftest.one_thread)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_digits_classifier_leaves_the_callers_random_state_alone():
