@@ -4,14 +4,16 @@ The version string is the book edition. Importing gentorch has no side effects: 
 global seeds, no rcParams, no environment variables read.
 
 Modules: ``utils`` (seeding, noise, devices, shapes), ``data`` (toy sets, digits,
-MNIST), ``nets`` (MLP, conv encoder/decoder, time embedding), ``divergences`` (KL, JS,
-f-divergences, 1-D Wasserstein), ``gan`` (GAN losses, networks and training steps),
-``metrics`` (the digits classifier, mode coverage), ``mode_collapse`` (the ring and
-grid benchmark of the GAN papers: its methods and one training run), ``train``
-(History, train_loop), ``plot`` (figures), ``widgets`` (explorers).
+MNIST), ``nets`` (MLP, image encoders/decoders, time embedding), ``divergences`` (KL,
+JS, f-divergences, 1-D Wasserstein), ``ae`` (autoencoders, PCA, corruption), ``gan``
+(GAN losses, networks and training steps), ``metrics`` (the digits classifier, mode
+coverage), ``mode_collapse`` (the ring and grid benchmark of the GAN papers: its
+methods and one training run), ``train`` (History, train_loop), ``plot`` (figures),
+``widgets`` (explorers).
 """
 
 from . import (
+    ae,
     data,
     divergences,
     gan,
@@ -39,6 +41,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "ae",
     "data",
     "divergences",
     "gan",

@@ -1,7 +1,8 @@
 """Neural-network building blocks shared by the chapters (and nothing else).
 
-An `MLP` for 2-D toy data and latent codes, a small `ConvEncoder` / `ConvDecoder` pair
-for 8x8 (bundled digits) and 28x28 (MNIST) images in the model range [-1, 1], and the
+An `MLP` for 2-D toy data and latent codes, image encoders and decoders for 8x8
+(bundled digits) and 28x28 (MNIST) images in the model range [-1, 1] (`MLPEncoder` /
+`MLPDecoder` on flattened pixels, `ConvEncoder` / `ConvDecoder`), and the
 sinusoidal timestep embedding of diffusion models. Each module keeps its layers in an
 `nn.Sequential` called `net`, so ``print(model)`` shows the whole architecture. Devices
 and dtypes follow the parameters and the input: move a module with ``.to(device)``.
@@ -28,6 +29,8 @@ __all__ = [
     "ConvDecoder",
     "ConvEncoder",
     "MLP",
+    "MLPDecoder",
+    "MLPEncoder",
     "SinusoidalEmbedding",
     "sinusoidal_embedding",
 ]
@@ -145,6 +148,97 @@ class MLP(nn.Module):
                 f"in_dim={self.in_dim}); got {tuple(x.shape)}"
             )
         return self.net(x)
+
+
+class MLPEncoder(nn.Module):
+    """Flatten an image and map it through an `MLP`: an image to a vector.
+
+    The encoder of the book's autoencoders on 8x8 digits, where a multilayer
+    perceptron on the 64 pixels trains faster than convolutions and reconstructs
+    better. The output is linear (a latent code, or a VAE's mean and log-variance).
+
+    Args:
+        out_dim: output features.
+        image_size: height and width of the square input (8 for digits, 28 for MNIST).
+        in_channels: input channels (1 for digits and MNIST).
+        hidden: widths of the hidden layers.
+        activation: as for `MLP`.
+
+    Shapes:
+        x: (B, in_channels, image_size, image_size); output: (B, out_dim).
+    """
+
+    def __init__(
+        self,
+        out_dim: int,
+        *,
+        image_size: int,
+        in_channels: int = 1,
+        hidden: Sequence[int] = (256, 128),
+        activation: Activation = "relu",
+    ) -> None:
+        super().__init__()
+        self.image_size = check_int("image_size", image_size, minimum=1)
+        self.in_channels = check_int("in_channels", in_channels, minimum=1)
+        pixels = self.in_channels * self.image_size**2
+        mlp = MLP(pixels, out_dim, hidden=hidden, activation=activation)
+        self.out_dim = mlp.out_dim
+        # (B, C, H, W) -> (B, C*H*W), then the MLP's layers
+        self.net = nn.Sequential(nn.Flatten(), *mlp.net)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        size = self.image_size
+        check_tensor("x", x, shape=("B", self.in_channels, size, size), floating=True)
+        return self.net(x)
+
+
+class MLPDecoder(nn.Module):
+    """An `MLP` whose output is reshaped into an image: a vector to an image.
+
+    The mirror of `MLPEncoder`; `output_activation` maps to the pixel range.
+
+    Args:
+        in_dim: input features (a latent code).
+        image_size: height and width of the square output.
+        out_channels: output channels (1 for digits and MNIST).
+        hidden: widths of the hidden layers, narrowest first.
+        activation: as for `MLP`.
+        output_activation: ``"tanh"`` (the data range [-1, 1]), ``"sigmoid"``
+            ([0, 1]) or None (raw values, e.g. a Gaussian mean or logits).
+
+    Shapes:
+        z: (B, in_dim); output: (B, out_channels, image_size, image_size).
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        *,
+        image_size: int,
+        out_channels: int = 1,
+        hidden: Sequence[int] = (128, 256),
+        activation: Activation = "relu",
+        output_activation: ImageOutput = "tanh",
+    ) -> None:
+        super().__init__()
+        self.image_size = check_int("image_size", image_size, minimum=1)
+        self.out_channels = check_int("out_channels", out_channels, minimum=1)
+        check_choice("output_activation", output_activation, get_args(ImageOutput))
+        size, channels = self.image_size, self.out_channels
+        mlp = MLP(
+            in_dim,
+            channels * size**2,
+            hidden=hidden,
+            activation=activation,
+            output_activation=output_activation,
+        )
+        self.in_dim = mlp.in_dim
+        # the MLP's layers, then (B, C*H*W) -> (B, C, H, W)
+        self.net = nn.Sequential(*mlp.net, nn.Unflatten(1, (channels, size, size)))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        check_tensor("z", z, shape=("B", self.in_dim), floating=True)
+        return self.net(z)
 
 
 class ConvEncoder(nn.Module):
