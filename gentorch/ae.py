@@ -103,12 +103,12 @@ class PCA:
     shape: tuple[int, ...]
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """z = W^T (x - mu). Shapes: x (B, *shape) -> z (B, k)."""
+        """z = W^T (x - mu). Shapes: x ``(B, *shape)`` -> z ``(B, k)``."""
         check_tensor("x", x, shape=("B", *self.shape), floating=True)
         return (x.flatten(1) - self.mean) @ self.components.T  # (B, D) @ (D, k)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """x_hat = mu + W z. Shapes: z (B, k) -> x_hat (B, *shape)."""
+        """x_hat = mu + W z. Shapes: z ``(B, k)`` -> x_hat ``(B, *shape)``."""
         check_tensor("z", z, shape=("B", len(self.components)), floating=True)
         flat = self.mean + z @ self.components  # (B, k) @ (k, D) -> (B, D)
         return flat.reshape(len(z), *self.shape)
