@@ -150,7 +150,29 @@ class MLP(nn.Module):
         return self.net(x)
 
 
-class MLPEncoder(nn.Module):
+class _ImageEncoder(nn.Module):
+    """The input check and forward pass shared by the image encoders."""
+
+    image_size: int
+    in_channels: int
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        size = self.image_size
+        check_tensor("x", x, shape=("B", self.in_channels, size, size), floating=True)
+        return self.net(x)
+
+
+class _ImageDecoder(nn.Module):
+    """The input check and forward pass shared by the image decoders."""
+
+    in_dim: int
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        check_tensor("z", z, shape=("B", self.in_dim), floating=True)
+        return self.net(z)
+
+
+class MLPEncoder(_ImageEncoder):
     """Flatten an image and map it through an `MLP`: an image to a vector.
 
     The encoder of the book's autoencoders on 8x8 digits, where a multilayer
@@ -186,13 +208,8 @@ class MLPEncoder(nn.Module):
         # (B, C, H, W) -> (B, C*H*W), then the MLP's layers
         self.net = nn.Sequential(nn.Flatten(), *mlp.net)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        size = self.image_size
-        check_tensor("x", x, shape=("B", self.in_channels, size, size), floating=True)
-        return self.net(x)
 
-
-class MLPDecoder(nn.Module):
+class MLPDecoder(_ImageDecoder):
     """An `MLP` whose output is reshaped into an image: a vector to an image.
 
     The mirror of `MLPEncoder`; `output_activation` maps to the pixel range.
@@ -236,12 +253,8 @@ class MLPDecoder(nn.Module):
         # the MLP's layers, then (B, C*H*W) -> (B, C, H, W)
         self.net = nn.Sequential(*mlp.net, nn.Unflatten(1, (channels, size, size)))
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        check_tensor("z", z, shape=("B", self.in_dim), floating=True)
-        return self.net(z)
 
-
-class ConvEncoder(nn.Module):
+class ConvEncoder(_ImageEncoder):
     """Strided convolutions, then one linear layer: an image to a vector.
 
     Each entry of `channels` is a 4x4 convolution with stride 2 and padding 1 followed
@@ -288,13 +301,8 @@ class ConvEncoder(nn.Module):
         ]
         self.net = nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        size = self.image_size
-        check_tensor("x", x, shape=("B", self.in_channels, size, size), floating=True)
-        return self.net(x)
 
-
-class ConvDecoder(nn.Module):
+class ConvDecoder(_ImageDecoder):
     """One linear layer, then transposed convolutions: a vector to an image.
 
     The mirror of `ConvEncoder`: a linear layer and `activation` give a feature map of
@@ -348,10 +356,6 @@ class ConvDecoder(nn.Module):
             layers += [up, _LAYERS[activation]()]
         layers.pop()  # the last convolution gets output_activation instead
         self.net = nn.Sequential(*layers, *outputs)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        check_tensor("z", z, shape=("B", self.in_dim), floating=True)
-        return self.net(z)
 
 
 def _check_embedding(dim: int, max_period: float) -> tuple[int, float]:
