@@ -314,6 +314,8 @@ def image_grid(
     cmap: str = "gray",
     title: str | None = None,
     pad: int = 1,
+    row_labels: Sequence[str] | None = None,
+    col_labels: Sequence[str] | None = None,
 ) -> Axes:
     """Tile a batch of images into one picture (like torchvision's `make_grid`).
 
@@ -325,6 +327,9 @@ def image_grid(
         cmap: colormap for grayscale images.
         title: axes title.
         pad: pixels between tiles (left transparent).
+        row_labels: one label per row of tiles, written beside the row's centre
+            (e.g. "input", "reconstruction"); None leaves the y axis bare.
+        col_labels: one label per column of tiles, under the column's centre.
 
     Returns:
         The axes drawn on.
@@ -360,13 +365,32 @@ def image_grid(
         top, left = (i // cols) * (h + pad), (i % cols) * (w + pad)
         canvas[top : top + h, left : left + w, :3] = tile
         canvas[top : top + h, left : left + w, 3] = 1
+    rows_text = _tile_labels("row_labels", row_labels, rows)
+    cols_text = _tile_labels("col_labels", col_labels, cols)
     ax = _axes(ax)
     ax.imshow(canvas, interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    # a tile's pixels span [top - 0.5, top + h - 0.5]: its centre is top + (h - 1)/2
+    ax.set_yticks([r * (h + pad) + (h - 1) / 2 for r in range(len(rows_text))])
+    ax.set_yticklabels(rows_text)
+    ax.set_xticks([c * (w + pad) + (w - 1) / 2 for c in range(len(cols_text))])
+    ax.set_xticklabels(cols_text)
     if title is not None:
         ax.set_title(title)
     return ax
+
+
+def _tile_labels(name: str, labels: Any, count: int) -> list[str]:
+    """[] for None, else exactly `count` strings (one per row or column of tiles)."""
+    if labels is None:
+        return []
+    check_instance(name, labels, (list, tuple), what="list or tuple of str")
+    what = "row" if name == "row_labels" else "column"
+    if len(labels) != count or not all(isinstance(t, str) for t in labels):
+        raise ValueError(
+            f"{name} must hold one str per {what} of tiles ({count}); "
+            f"got {list(labels)!r}"
+        )
+    return list(labels)
 
 
 def _moving_average(values: np.ndarray, window: int) -> np.ndarray:

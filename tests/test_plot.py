@@ -300,3 +300,29 @@ def test_integer_arguments_accept_numpy_integers():
     assert ax.get_images()
     with pytest.raises(TypeError, match="resolution"):
         plot.grid_points((0, 1), (0, 1), resolution=2.5)
+
+
+def test_image_grid_labels_rows_and_columns_at_tile_centres():
+    # 5 tiles of 2x3 pixels, 3 per row, pad 1: rows start at y = 0 and 3,
+    # columns at x = 0, 4 and 8
+    images = torch.zeros(5, 1, 2, 3)
+    ax = plot.image_grid(
+        images, nrow=3, pad=1, row_labels=["a", "b"], col_labels=("x", "y", "z")
+    )
+    np.testing.assert_allclose(ax.get_yticks(), [0.5, 3.5])
+    np.testing.assert_allclose(ax.get_xticks(), [1.0, 5.0, 9.0])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["x", "y", "z"]
+    # without labels both axes stay bare
+    ax = plot.image_grid(images, nrow=3)
+    assert ax.get_xticks().size == 0 and ax.get_yticks().size == 0
+
+
+def test_image_grid_rejects_bad_labels():
+    images = torch.zeros(4, 8, 8)
+    with pytest.raises(ValueError, match="row_labels"):
+        plot.image_grid(images, nrow=2, row_labels=["only one"])
+    with pytest.raises(ValueError, match="col_labels"):
+        plot.image_grid(images, nrow=2, col_labels=["a", 2])
+    with pytest.raises(TypeError, match="row_labels"):
+        plot.image_grid(images, nrow=2, row_labels="ab")
