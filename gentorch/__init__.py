@@ -4,8 +4,10 @@ The version string is the book edition. Importing gentorch has no side effects: 
 global seeds, no rcParams, no environment variables read.
 
 Modules: ``utils`` (seeding, noise, devices, shapes), ``data`` (toy sets, digits,
-MNIST), ``nets`` (MLP, image encoders/decoders, time embedding), ``divergences`` (KL,
-JS, f-divergences, 1-D Wasserstein), ``ae`` (autoencoders, PCA, corruption), ``gan``
+MNIST), ``nets`` (MLP, image encoders/decoders, the discretized-logistic head, time
+embedding), ``distributions`` (log-densities, closed-form KL, reparameterization,
+bits/dim), ``divergences`` (KL, JS, f-divergences, 1-D Wasserstein), ``ae``
+(autoencoders, PCA, corruption), ``vae`` (VAE, negative ELBO, IWAE bound), ``gan``
 (GAN losses, networks and training steps), ``metrics`` (the digits classifier, mode
 coverage), ``mode_collapse`` (the ring and grid benchmark of the GAN papers: its
 methods and one training run), ``train`` (History, train_loop), ``plot`` (figures),
@@ -15,6 +17,7 @@ methods and one training run), ``train`` (History, train_loop), ``plot`` (figure
 from . import (
     ae,
     data,
+    distributions,
     divergences,
     gan,
     metrics,
@@ -23,6 +26,7 @@ from . import (
     plot,
     train,
     utils,
+    vae,
     widgets,
 )
 from .train import History, train_loop
@@ -43,6 +47,7 @@ __all__ = [
     "__version__",
     "ae",
     "data",
+    "distributions",
     "divergences",
     "gan",
     "metrics",
@@ -51,6 +56,7 @@ __all__ = [
     "plot",
     "train",
     "utils",
+    "vae",
     "widgets",
     "History",
     "train_loop",

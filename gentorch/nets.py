@@ -2,7 +2,8 @@
 
 An `MLP` for 2-D toy data and latent codes, image encoders and decoders for 8x8
 (bundled digits) and 28x28 (MNIST) images in the model range [-1, 1] (`MLPEncoder` /
-`MLPDecoder` on flattened pixels, `ConvEncoder` / `ConvDecoder`), and the
+`MLPDecoder` on flattened pixels, `ConvEncoder` / `ConvDecoder`), `DiscretizedLogistic`
+(a decoder's last layer for an ordinal likelihood over grey levels), and the
 sinusoidal timestep embedding of diffusion models. Each module keeps its layers in an
 `nn.Sequential` called `net`, so ``print(model)`` shows the whole architecture. Devices
 and dtypes follow the parameters and the input: move a module with ``.to(device)``.
@@ -24,9 +25,11 @@ from gentorch._checks import (
     check_number,
     check_tensor,
 )
+from gentorch.distributions import discretized_logistic_logits
 
 __all__ = [
     "ConvDecoder",
+    "DiscretizedLogistic",
     "ConvEncoder",
     "MLP",
     "MLPDecoder",
@@ -356,6 +359,52 @@ class ConvDecoder(_ImageDecoder):
             layers += [up, _LAYERS[activation]()]
         layers.pop()  # the last convolution gets output_activation instead
         self.net = nn.Sequential(*layers, *outputs)
+
+
+class DiscretizedLogistic(nn.Module):
+    """A decoder's last layer: 3M numbers per pixel -> the logits of K grey levels.
+
+    Reads its input's last dimension as M locations, M log-scales and M mixture
+    logits of logistics in the model range [-1, 1], and returns
+    `gentorch.distributions.discretized_logistic_logits`: a categorical distribution
+    over the K levels in which neighbouring levels share probability mass (an
+    ordinal likelihood; Salimans et al. 2017). Log-scales are clamped at
+    `min_log_scale`, so that no level gets all the mass at once.
+
+    Args:
+        levels: K, the number of grey levels (17 for the bundled digits).
+        components: M, the logistics in the mixture.
+        min_log_scale: the smallest log-scale, in model-range units.
+
+    Shapes:
+        x: (..., 3 * components); output: (..., levels).
+    """
+
+    def __init__(
+        self, levels: int, *, components: int = 1, min_log_scale: float = -7.0
+    ) -> None:
+        super().__init__()
+        self.levels = check_int("levels", levels, minimum=2)
+        self.components = check_int("components", components, minimum=1)
+        self.min_log_scale = check_number("min_log_scale", min_log_scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        m = self.components
+        check_tensor("x", x, floating=True)
+        if x.ndim == 0 or x.shape[-1] != 3 * m:
+            raise ValueError(
+                f"x must have shape (..., {3 * m}) (3 * components); "
+                f"got {tuple(x.shape)}"
+            )
+        # (..., 3M) -> three (..., M)
+        loc, log_scale, weight_logits = x.split(m, dim=-1)
+        log_scale = log_scale.clamp(min=self.min_log_scale)
+        return discretized_logistic_logits(
+            loc, log_scale, weight_logits, levels=self.levels
+        )
+
+    def extra_repr(self) -> str:
+        return f"levels={self.levels}, components={self.components}"
 
 
 def _check_embedding(dim: int, max_period: float) -> tuple[int, float]:

@@ -518,6 +518,23 @@ def test_digits_deterministic_and_dtype():
     assert all(any(torch.equal(p, img) for img in images) for p in pixel[:5])
 
 
+def test_digits_ordered_split_is_load_digits_order_in_blocks():
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    sizes = data.DIGITS_ORDERED_SPLIT_SIZES
+    assert sizes == {"train": 1000, "val": 350, "test": 447}
+    bounds = {"train": (0, 1000), "val": (1000, 1350), "test": (1350, 1797)}
+    for name, (start, stop) in bounds.items():
+        x, y = digits(name, order="ordered", dtype=torch.float64)
+        pixels = to_pixel_range(x, high=16).reshape(len(x), 64)
+        expected = torch.as_tensor(bunch.data[start:stop])
+        torch.testing.assert_close(pixels, expected)
+        assert y.tolist() == bunch.target[start:stop].tolist()
+    with pytest.raises(ValueError, match="order must be one of 'shuffled', 'ordered'"):
+        digits("train", order="sorted")
+
+
 def test_digits_rejects_bad_split():
     with pytest.raises(ValueError, match="split must be one of 'train', 'val', 'test'"):
         digits("validation")

@@ -10,6 +10,7 @@ from gentorch.nets import (
     MLP,
     ConvDecoder,
     ConvEncoder,
+    DiscretizedLogistic,
     SinusoidalEmbedding,
     sinusoidal_embedding,
 )
@@ -410,3 +411,24 @@ def test_mlp_batch_norm_normalises_each_hidden_layer_over_the_batch():
     )
     with pytest.raises(ValueError, match="norm"):
         MLP(3, 2, norm="layer")
+
+
+def test_discretized_logistic_head_splits_and_clamps():
+    from gentorch.distributions import discretized_logistic_logits
+
+    head = DiscretizedLogistic(17, components=2, min_log_scale=-4.0)
+    x = torch.randn(3, 1, 8, 8, 6)
+    x[..., 2:4] = -10.0  # log-scales below the clamp
+    out = head(x)
+    assert out.shape == (3, 1, 8, 8, 17)
+    expected = discretized_logistic_logits(
+        x[..., 0:2], torch.full_like(x[..., 2:4], -4.0), x[..., 4:6], levels=17
+    )
+    torch.testing.assert_close(out, expected)
+    assert "levels=17, components=2" in repr(head)
+    with pytest.raises(ValueError, match=r"x must have shape \(..., 6\)"):
+        head(torch.zeros(3, 5))
+    with pytest.raises(ValueError, match="levels must be an int >= 2"):
+        DiscretizedLogistic(1)
+    with pytest.raises(ValueError, match="components must be an int >= 1"):
+        DiscretizedLogistic(17, components=0)

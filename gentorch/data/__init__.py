@@ -2,7 +2,8 @@
 
 * `gentorch.data.toy`: 2-D toy distributions (Gaussian blobs, moons, swiss roll, the
   ring and grid mixtures of the mode-collapse benchmarks), offline.
-* `gentorch.data.bundled`: scikit-learn's bundled 8x8 digits with fixed splits, offline.
+* `gentorch.data.bundled`: scikit-learn's bundled 8x8 digits, fixed splits (shuffled,
+  or in scikit-learn's order for the likelihood benchmark), offline.
 * `gentorch.data.images`: MNIST and Fashion-MNIST through torchvision, online only.
 
 Images come in the model range [-1, 1]; `to_pixel_range` maps them back.
@@ -10,6 +11,7 @@ Images come in the model range [-1, 1]; `to_pixel_range` maps them back.
 
 from gentorch.data._common import LabeledData, infinite
 from gentorch.data.bundled import (
+    DIGITS_ORDERED_SPLIT_SIZES,
     DIGITS_SPLIT_SEED,
     DIGITS_SPLIT_SIZES,
     digits,
@@ -30,6 +32,7 @@ from gentorch.data.toy import (
 )
 
 __all__ = [
+    "DIGITS_ORDERED_SPLIT_SIZES",
     "DIGITS_SPLIT_SEED",
     "DIGITS_SPLIT_SIZES",
     "LabeledData",
