@@ -8,7 +8,8 @@ decoder gives K logits per entry, the data's K grey levels, e.g. the digits' 17)
 ``"bernoulli"`` (one logit per entry; targets (x + 1) / 2 in [0, 1]) and
 ``"gaussian"`` (the decoder gives the mean; a fixed standard deviation `obs_std`).
 `negative_elbo` returns the loss per example with its two terms, `iwae_bound` the
-importance-weighted bound on log p(x).
+importance-weighted bound on log p(x). `mlp_vae` builds the book's VAE for small
+images from `gentorch.nets` pieces.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from gentorch.distributions import (
     reparameterize,
     standard_normal_log_prob,
 )
+from gentorch.nets import MLP, DiscretizedLogistic, MLPEncoder
 from gentorch.utils import rand, randn
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "Posterior",
     "VAE",
     "iwae_bound",
+    "mlp_vae",
     "negative_elbo",
 ]
 
@@ -243,3 +246,68 @@ def iwae_bound(
         log_weights.append((log_px_z + log_pz - log_qz).view(m, len(x)))
     log_w = torch.cat(log_weights)  # (k, B)
     return torch.logsumexp(log_w, dim=0) - math.log(k)
+
+
+def mlp_vae(
+    latent_dim: int,
+    *,
+    image_size: int,
+    channels: int = 1,
+    hidden: tuple[int, ...] = (512, 512),
+    activation: str = "silu",
+    likelihood: Likelihood = "categorical",
+    levels: int = 17,
+    logistic_components: int | None = 2,
+    obs_std: float = 1.0,
+) -> VAE:
+    """The book's VAE for small images: multilayer perceptrons on the flattened pixels.
+
+    The encoder is an `MLPEncoder` to 2 * latent_dim outputs (mean, log-variance);
+    the decoder an `MLP` with the same hidden widths, whose outputs are reshaped to
+    the image and read by the likelihood. With ``likelihood="categorical"`` each
+    pixel gets `levels` logits: through a `DiscretizedLogistic` head of
+    `logistic_components` logistics (an ordinal likelihood: neighbouring grey levels
+    share mass), or one free logit per level when `logistic_components` is None.
+
+    Args:
+        latent_dim: d, the size of z.
+        image_size: height and width of the square images (8 for the digits).
+        channels: image channels.
+        hidden: widths of the hidden layers of both networks.
+        activation: as for `gentorch.nets.MLP`.
+        likelihood: "categorical", "bernoulli" or "gaussian".
+        levels: K, the grey levels of a categorical likelihood (17 for the digits).
+        logistic_components: M, or None for free logits.
+        obs_std: the "gaussian" likelihood's standard deviation.
+    """
+    latent_dim = check_int("latent_dim", latent_dim, minimum=1)
+    image_size = check_int("image_size", image_size, minimum=1)
+    channels = check_int("channels", channels, minimum=1)
+    check_choice("likelihood", likelihood, get_args(Likelihood))
+    encoder = MLPEncoder(
+        2 * latent_dim,
+        image_size=image_size,
+        in_channels=channels,
+        hidden=hidden,
+        activation=activation,
+    )
+    shape = (channels, image_size, image_size)
+    per_pixel, head = 1, []
+    if likelihood == "categorical":
+        levels = check_int("levels", levels, minimum=2)
+        if logistic_components is None:
+            per_pixel = levels
+        else:
+            m = check_int("logistic_components", logistic_components, minimum=1)
+            per_pixel, head = 3 * m, [DiscretizedLogistic(levels, components=m)]
+        shape = (*shape, per_pixel)
+    mlp = MLP(latent_dim, math.prod(shape), hidden=hidden, activation=activation)
+    # (B, prod(shape)) -> (B, C, H, W) or (B, C, H, W, per_pixel)
+    decoder = nn.Sequential(*mlp.net, nn.Unflatten(1, shape), *head)
+    return VAE(
+        encoder,
+        decoder,
+        latent_dim=latent_dim,
+        likelihood=likelihood,
+        obs_std=obs_std,
+    )
