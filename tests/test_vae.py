@@ -11,7 +11,7 @@ from torch import distributions as D
 from torch import nn
 
 from gentorch.nets import MLPDecoder, MLPEncoder
-from gentorch.vae import VAE, iwae_bound, negative_elbo
+from gentorch.vae import VAE, iwae_bound, mlp_vae, negative_elbo
 
 SIGMA = 0.5  # the linear-Gaussian model's observation noise
 
@@ -222,3 +222,44 @@ def test_categorical_levels_read_the_digits_pixels():
     assert vae.log_likelihood(x, logits).item() == pytest.approx(0.0, abs=1e-6)
     assert vae.log_likelihood(x + 1 / 8, logits).item() < -1e3
     assert math.isfinite(vae.log_likelihood(x, torch.zeros(1, 1, 8, 8, 17)).item())
+
+
+def _linear_params(widths):
+    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
+
+
+@pytest.mark.parametrize(
+    ("likelihood", "components", "per_pixel"),
+    [("categorical", 2, 6), ("categorical", None, 17), ("bernoulli", 2, 1)],
+)
+def test_mlp_vae_shapes_and_parameter_count(likelihood, components, per_pixel):
+    vae = mlp_vae(
+        4,
+        image_size=8,
+        hidden=(32, 16),
+        likelihood=likelihood,
+        logistic_components=components,
+    )
+    expected = _linear_params([64, 32, 16, 8]) + _linear_params(
+        [4, 32, 16, 64 * per_pixel]
+    )
+    assert sum(p.numel() for p in vae.parameters()) == expected
+    x = torch.randint(0, 17, (3, 1, 8, 8)) / 8 - 1
+    params = vae.decode(vae.encode(x).mean)
+    if likelihood != "categorical":
+        assert params.shape == (3, 1, 8, 8)
+    else:
+        assert params.shape == (3, 1, 8, 8, 17)
+    if likelihood == "categorical" and components is not None:
+        # the head gives normalised log-probabilities over the 17 levels
+        torch.testing.assert_close(params.logsumexp(-1), torch.zeros(3, 1, 8, 8))
+    assert negative_elbo(vae, x).value.shape == (3,)
+
+
+def test_mlp_vae_bad_input():
+    with pytest.raises(ValueError, match="logistic_components must be an int >= 1"):
+        mlp_vae(2, image_size=8, logistic_components=0)
+    with pytest.raises(ValueError, match="likelihood must be one of"):
+        mlp_vae(2, image_size=8, likelihood="laplace")
+    with pytest.raises(ValueError, match="levels must be an int >= 2"):
+        mlp_vae(2, image_size=8, levels=1)
