@@ -71,7 +71,7 @@ def bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     """log Bern(x; sigmoid(l)) = x log sigmoid(l) + (1 - x) log sigmoid(-l).
 
     Elementwise, computed from the logits l without forming sigmoid(l) (stable for
-    large |l|). x may be any value in [0, 1] (grey levels as "soft" targets, as for
+    large logits). x may be any value in [0, 1] (grey levels as "soft" targets, as for
     MNIST), where the formula is the negative binary cross-entropy.
 
     Shapes:
@@ -91,7 +91,7 @@ def categorical_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
 
     Args:
         x: integer categories in 0..K-1.
-        logits: (*x.shape, K).
+        logits: ``(*x.shape, K)``.
 
     Shapes:
         x: (...); logits: (..., K); output: x's shape.

@@ -74,11 +74,11 @@ class VAE(nn.Module):
     """x -> q(z|x) = N(mean, diag exp(logvar)) -> z -> p(x|z); the prior p(z) = N(0, I).
 
     Args:
-        encoder: maps x (B, *shape) to (B, 2 * latent_dim): the posterior mean, then
+        encoder: maps x ``(B, *shape)`` to (B, 2 * latent_dim): the posterior mean, then
             its log-variance.
         decoder: maps z (B, latent_dim) to the likelihood's parameters: K logits per
-            entry (B, *shape, K) for "categorical", one logit per entry (B, *shape)
-            for "bernoulli", the mean (B, *shape) for "gaussian".
+            entry ``(B, *shape, K)`` for "categorical", one logit per entry
+            ``(B, *shape)`` for "bernoulli", the mean ``(B, *shape)`` for "gaussian".
         latent_dim: d, the size of z.
         likelihood: "categorical", "bernoulli" or "gaussian".
         obs_std: the fixed standard deviation of the "gaussian" likelihood, in data
@@ -121,7 +121,7 @@ class VAE(nn.Module):
         """log p(x|z) per example, summed over the data dimensions, from `decode(z)`.
 
         Shapes:
-            x: (B, *shape); params: as `decode` returns; output: (B,).
+            x: ``(B, *shape)``; params: as `decode` returns; output: (B,).
         """
         check_tensor("x", x, floating=True)
         if self.likelihood == "categorical":
@@ -198,7 +198,7 @@ def negative_elbo(
     the KL is exact (`kl_normal_standard`).
 
     Shapes:
-        x: (B, *shape); each field of the result: (B,).
+        x: ``(B, *shape)``; each field of the result: (B,).
     """
     check_instance("model", model, VAE)
     check_tensor("x", x, floating=True)
@@ -225,7 +225,7 @@ def iwae_bound(
     samples go through the decoder `chunk_size` at a time, to bound memory.
 
     Shapes:
-        x: (B, *shape); output: (B,).
+        x: ``(B, *shape)``; output: (B,).
     """
     check_instance("model", model, VAE)
     check_tensor("x", x, floating=True)
