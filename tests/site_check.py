@@ -381,6 +381,27 @@ def check_common(driver, base: str, path: str, shots: Path, failures: list[str])
         " m.filter(e => !e.querySelector('mjx-container')).length,"
         " document.querySelectorAll('mjx-merror').length];"
     )
+    # TeX that never reached MathJax: a "$" or a TeX command left in the prose (a
+    # Markdown line starting with "+" or "-" inside $...$ turns into a list item
+    # and breaks the formula apart, with no .math element to count)
+    stray_tex = driver.execute_script(
+        "const skip = new Set(['PRE', 'CODE', 'SCRIPT', 'STYLE', 'MJX-CONTAINER',"
+        " 'MJX-ASSISTIVE-MML', 'TEXTAREA']);"
+        "const tex = /\\$[^$\\s]|\\\\(frac|tfrac|mathbb|mathcal|mathrm|sum|log|big|"
+        "operatorname|lVert|mid|sigma|mu|theta|phi)(?![a-zA-Z])/;"
+        "const root = document.querySelector('main') || document.body;"
+        "const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);"
+        "const found = [];"
+        "for (let n = walk.nextNode(); n; n = walk.nextNode()) {"
+        " let e = n.parentElement, ok = true;"
+        " for (; e && e !== root; e = e.parentElement)"
+        "  if (skip.has(e.tagName) || e.classList.contains('math')"
+        "      || e.classList.contains('output')) { ok = false; break; }"
+        " if (ok && tex.test(n.data)) found.push(n.data.trim().slice(0, 80)); }"
+        "return found;"
+    )
+    for text in stray_tex:
+        failures.append(f"{name}: TeX left untypeset in the text: {text!r}")
     outside = driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"
         ".filter(u => !u.startsWith(location.origin) && !u.startsWith('data:'));"
