@@ -383,7 +383,8 @@ def check_common(driver, base: str, path: str, shots: Path, failures: list[str])
     )
     # TeX that never reached MathJax: a "$" or a TeX command left in the prose (a
     # Markdown line starting with "+" or "-" inside $...$ turns into a list item
-    # and breaks the formula apart, with no .math element to count)
+    # and breaks the formula apart, with no .math element to count). Code, outputs
+    # and API signatures (whose defaults may be strings like '$x_1$') are skipped.
     stray_tex = driver.execute_script(
         "const skip = new Set(['PRE', 'CODE', 'SCRIPT', 'STYLE', 'MJX-CONTAINER',"
         " 'MJX-ASSISTIVE-MML', 'TEXTAREA']);"
@@ -396,7 +397,8 @@ def check_common(driver, base: str, path: str, shots: Path, failures: list[str])
         " let e = n.parentElement, ok = true;"
         " for (; e && e !== root; e = e.parentElement)"
         "  if (skip.has(e.tagName) || e.classList.contains('math')"
-        "      || e.classList.contains('output')) { ok = false; break; }"
+        "      || e.classList.contains('output') || e.classList.contains('sig'))"
+        "   { ok = false; break; }"
         " if (ok && tex.test(n.data)) found.push(n.data.trim().slice(0, 80)); }"
         "return found;"
     )
