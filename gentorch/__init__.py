@@ -7,7 +7,8 @@ Modules: ``utils`` (seeding, noise, devices, shapes), ``data`` (toy sets, digits
 MNIST), ``nets`` (MLP, image encoders/decoders, the discretized-logistic head, time
 embedding), ``distributions`` (log-densities, closed-form KL, reparameterization,
 bits/dim), ``divergences`` (KL, JS, f-divergences, 1-D Wasserstein), ``ae``
-(autoencoders, PCA, corruption), ``vae`` (VAE, negative ELBO, IWAE bound), ``gan``
+(autoencoders, PCA, corruption), ``vae`` (VAE, negative ELBO, IWAE bound), ``vq``
+(vector quantizer, codebook usage), ``gan``
 (GAN losses, networks and training steps), ``metrics`` (the digits classifier, mode
 coverage), ``mode_collapse`` (the ring and grid benchmark of the GAN papers: its
 methods and one training run), ``train`` (History, train_loop), ``plot`` (figures),
@@ -27,6 +28,7 @@ from . import (
     train,
     utils,
     vae,
+    vq,
     widgets,
 )
 from .train import History, train_loop
@@ -57,6 +59,7 @@ __all__ = [
     "train",
     "utils",
     "vae",
+    "vq",
     "widgets",
     "History",
     "train_loop",
