@@ -7,8 +7,8 @@ Modules: ``utils`` (seeding, noise, devices, shapes), ``data`` (toy sets, digits
 MNIST), ``nets`` (MLP, image encoders/decoders, the discretized-logistic head, time
 embedding), ``distributions`` (log-densities, closed-form KL, reparameterization,
 bits/dim), ``divergences`` (KL, JS, f-divergences, 1-D Wasserstein), ``ae``
-(autoencoders, PCA, corruption), ``vae`` (VAE, negative ELBO, IWAE bound), ``vq``
-(vector quantizer, codebook usage), ``gan``
+(autoencoders, PCA, corruption), ``arm`` (masked autoregressive networks), ``vae``
+(VAE, negative ELBO, IWAE bound), ``vq`` (vector quantizer, codebook usage), ``gan``
 (GAN losses, networks and training steps), ``metrics`` (the digits classifier, mode
 coverage), ``mode_collapse`` (the ring and grid benchmark of the GAN papers: its
 methods and one training run), ``train`` (History, train_loop), ``plot`` (figures),
@@ -17,6 +17,7 @@ methods and one training run), ``train`` (History, train_loop), ``plot`` (figure
 
 from . import (
     ae,
+    arm,
     data,
     distributions,
     divergences,
@@ -48,6 +49,7 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "ae",
+    "arm",
     "data",
     "distributions",
     "divergences",

@@ -20,7 +20,7 @@ LAYERS = [
     {"_checks"},
     {"utils"},
     {"data", "nets", "distributions", "divergences"},
-    {"ae", "gan", "vae", "vq", "diffusion", "flow"},
+    {"ae", "arm", "gan", "vae", "vq", "diffusion", "flow"},
     {"metrics"},
     # mode_collapse runs a whole benchmark training loop: it sits beside train
     {"train", "mode_collapse"},

@@ -1,0 +1,94 @@
+"""Autoregressive models: p(x) = prod_d p(x_d | x_<d) with masked networks.
+
+`MaskedLinear` is a linear layer with a fixed 0/1 mask on its weight; `MADE` stacks
+them so that the outputs of dimension d depend only on the inputs before d (Germain
+et al. 2015): the likelihood of every dimension in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import get_args
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gentorch._checks import check_choice, check_int, check_number, check_tensor
+from gentorch.nets import _LAYERS, Activation, _widths
+
+__all__ = ["MADE", "MaskedLinear"]
+
+
+class MaskedLinear(nn.Linear):
+    """y = (W * M) x + b: a linear layer whose weight is multiplied by a fixed 0/1 mask.
+
+    Shapes:
+        mask: (out_features, in_features); x: (..., in_features).
+    """
+
+    def __init__(self, in_features: int, out_features: int, mask: torch.Tensor) -> None:
+        super().__init__(in_features, out_features)
+        check_tensor("mask", mask, shape=(out_features, in_features))
+        self.register_buffer("mask", mask.to(self.weight.dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.weight * self.mask, self.bias)
+
+
+class MADE(nn.Module):
+    """An autoregressive network: output d depends only on inputs 0..d-1.
+
+    A multilayer perceptron whose weights are masked (Germain et al. 2015): every
+    unit gets a degree, inputs 1..D, hidden units cycling through 1..D-1; a hidden
+    unit sees the units of the layer below with degree <= its own, and the outputs
+    of dimension d (degree d) see hidden units of degree < d. So
+    p(x) = prod_d p(x_d | x_<d) can be read off in one pass, for training; sampling
+    needs D passes, one dimension at a time. The outputs of the first dimension
+    depend on no input (only on biases): its marginal.
+
+    Args:
+        dim: D, the input dimensions, in their autoregressive order.
+        out_per_dim: outputs per dimension (e.g. 17 logits, or a head's parameters).
+        hidden: widths of the hidden layers.
+        activation: as for `MLP`.
+        dropout: drop probability after each hidden activation.
+
+    Shapes:
+        x: (B, dim); output: (B, dim, out_per_dim).
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        out_per_dim: int,
+        *,
+        hidden: Sequence[int] = (1024, 1024),
+        activation: Activation = "silu",
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.dim = check_int("dim", dim, minimum=2)
+        self.out_per_dim = check_int("out_per_dim", out_per_dim, minimum=1)
+        widths = _widths("hidden", hidden, allow_empty=False)
+        check_choice("activation", activation, get_args(Activation))
+        dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+        degrees = [torch.arange(1, dim + 1)]
+        for width in widths:
+            degrees.append(torch.arange(width) % (dim - 1) + 1)
+        layers: list[nn.Module] = []
+        for below, above in zip(degrees[:-1], degrees[1:], strict=True):
+            mask = (above[:, None] >= below[None, :]).float()
+            layers += [MaskedLinear(len(below), len(above), mask)]
+            layers.append(_LAYERS[activation]())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+        outputs = torch.arange(1, dim + 1).repeat_interleave(out_per_dim)
+        mask = (outputs[:, None] > degrees[-1][None, :]).float()
+        layers.append(MaskedLinear(len(degrees[-1]), len(outputs), mask))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor("x", x, shape=("B", self.dim), floating=True)
+        # (B, D * out_per_dim) -> (B, D, out_per_dim)
+        return self.net(x).view(len(x), self.dim, self.out_per_dim)
