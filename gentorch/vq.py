@@ -26,14 +26,15 @@ __all__ = ["VQOutput", "VectorQuantizer", "perplexity"]
 class VQOutput(NamedTuple):
     """What `VectorQuantizer` returns.
 
-    quantized: e_k for every input vector, the input's shape (..., dim); its value is
-        exactly the codebook vector, its gradient passes straight through to z_e.
-    indices: k for every input vector, the input's shape without dim, int64.
-    loss: codebook + commitment loss per example, (B,), summed over positions and dim
-        (the commitment part alone with an EMA codebook).
-    perplexity: exp(entropy) of the batch's code frequencies, a 0-d tensor: 1 when one
-        code takes everything, codebook_size when all are used equally.
-    used: the fraction of codes chosen at least once in the batch, a 0-d tensor.
+    * ``quantized``: e_k for every input vector, the input's shape (..., dim); its
+      value is exactly the codebook vector, its gradient passes straight through
+      to z_e.
+    * ``indices``: k for every input vector, the input's shape without dim, int64.
+    * ``loss``: codebook + commitment loss per example, (B,), summed over positions
+      and dim (the commitment part alone with an EMA codebook).
+    * ``perplexity``: exp(entropy) of the batch's code frequencies, a 0-d tensor: 1
+      when one code takes everything, codebook_size when all are used equally.
+    * ``used``: the fraction of codes chosen at least once in the batch, 0-d.
     """
 
     quantized: torch.Tensor
