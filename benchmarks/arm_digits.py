@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
-import platform
-import statistics
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from _report import mean_over_seeds, print_table, write_json
 from torch import nn
 
 import gentorch as gt
@@ -128,32 +126,18 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     args = parser.parse_args()
     runs = [one_run(args, seed) for seed in args.seed]
-    keys = [key for key in runs[0] if key != "seed"]
-    means = {key: statistics.fmean(run[key] for run in runs) for key in keys}
+    means = mean_over_seeds(runs)
     params = gt.count_parameters(build(args))
     print(f"\nMADE on digits, {params:,} parameters, {torch.get_num_threads()} threads")
-    print(f"{'seed':>6} {'NLL nats':>9} {'bits/dim':>9} {'epochs':>7} {'train s':>8}")
-    for run in [*runs, {"seed": "mean", **means}] if len(runs) > 1 else runs:
-        print(
-            f"{run['seed']:>6} {run['test_nll_nats']:>9.2f} "
-            f"{run['test_bits_per_dim']:>9.3f} {run['epochs']:>7.0f} "
-            f"{run['train_seconds']:>8.1f}"
-        )
+    columns = [
+        ("NLL nats", "test_nll_nats", ".2f"),
+        ("bits/dim", "test_bits_per_dim", ".3f"),
+        ("epochs", "epochs", ".0f"),
+        ("train s", "train_seconds", ".1f"),
+    ]
+    print_table(runs, means, columns)
     print("target (issue 17): test NLL <= 84 nats, mean of 3 seeds, <= 3 min each")
-    payload = {
-        **means,
-        "params": params,
-        "recipe": {k: v for k, v in vars(args).items() if k not in ("json", "seed")},
-        "runs": runs,
-        "machine": {
-            "platform": platform.platform(),
-            "threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-        },
-    }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"wrote {args.json}")
+    write_json(args.json, args, runs, means, params=params)
 
 
 if __name__ == "__main__":

@@ -32,13 +32,11 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
-import platform
-import statistics
 import time
 from pathlib import Path
 
 import torch
+from _report import mean_over_seeds, print_table, write_json
 
 import gentorch as gt
 
@@ -136,8 +134,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     args = parser.parse_args()
     runs = [one_run(args, seed) for seed in args.seed]
-    keys = [key for key in runs[0] if key != "seed"]
-    means = {key: statistics.fmean(run[key] for run in runs) for key in keys}
+    means = mean_over_seeds(runs)
     model = gt.vae.mlp_vae(
         args.latent_dim,
         image_size=8,
@@ -147,34 +144,19 @@ def main() -> None:
     params = gt.count_parameters(model)
     print(f"\nVAE on digits ({args.head} head), {params:,} parameters, "
           f"{torch.get_num_threads()} threads")  # fmt: skip
-    print(f"{'seed':>6} {'-ELBO nats':>11} {'IWAE nats':>10} {'-ELBO b/d':>10} "
-          f"{'IWAE b/d':>9} {'epochs':>7} {'train s':>8}")  # fmt: skip
-    for run in [*runs, {"seed": "mean", **means}] if len(runs) > 1 else runs:
-        print(
-            f"{run['seed']:>6} {run['test_neg_elbo_nats']:>11.2f} "
-            f"{run['test_iwae_nll_nats']:>10.2f} "
-            f"{run['test_neg_elbo_bits_per_dim']:>10.3f} "
-            f"{run['test_iwae_nll_bits_per_dim']:>9.3f} "
-            f"{run['epochs']:>7.0f} {run['train_seconds']:>8.1f}"
-        )
+    columns = [
+        ("-ELBO nats", "test_neg_elbo_nats", ".2f"),
+        ("IWAE nats", "test_iwae_nll_nats", ".2f"),
+        ("-ELBO b/d", "test_neg_elbo_bits_per_dim", ".3f"),
+        ("IWAE b/d", "test_iwae_nll_bits_per_dim", ".3f"),
+        ("epochs", "epochs", ".0f"),
+        ("train s", "train_seconds", ".1f"),
+    ]
+    print_table(runs, means, columns)
     print("targets (mean of 3 seeds): -ELBO <= 93, IWAE NLL <= 90.5 nats, <= 30 s")
-    payload = {
-        **means,
-        "iwae_k": args.iwae_k,
-        "params": params,
-        "head": args.head,
-        "recipe": {k: v for k, v in vars(args).items() if k not in ("json", "seed")},
-        "runs": runs,
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-        },
-    }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"wrote {args.json}")
+    write_json(
+        args.json, args, runs, means, iwae_k=args.iwae_k, params=params, head=args.head
+    )
 
 
 if __name__ == "__main__":
