@@ -48,7 +48,10 @@ def perplexity(indices: torch.Tensor, codebook_size: int) -> torch.Tensor:
     """exp(-sum_j p_j log p_j), p_j the frequency of code j among `indices`."""
     check_tensor("indices", indices)
     codebook_size = check_int("codebook_size", codebook_size, minimum=1)
-    counts = torch.bincount(indices.flatten(), minlength=codebook_size)
+    return _perplexity(torch.bincount(indices.flatten(), minlength=codebook_size))
+
+
+def _perplexity(counts: torch.Tensor) -> torch.Tensor:
     p = counts / counts.sum().clamp(min=1)
     return torch.exp(-(p * torch.log(p.clamp(min=1e-12))).sum())
 
@@ -147,8 +150,8 @@ class VectorQuantizer(nn.Module):
             )
         with torch.no_grad():
             indices = self.nearest(z_e)
+        counts = torch.bincount(indices.flatten(), minlength=self.codebook_size)
         if self.training:
-            counts = torch.bincount(indices.flatten(), minlength=self.codebook_size)
             self.usage += counts.to(self.usage.dtype)
             if self.ema_decay is not None:
                 self._ema_update(z_e.detach(), indices, counts)
@@ -159,15 +162,8 @@ class VectorQuantizer(nn.Module):
             loss = loss + (z_e.detach() - z_q).pow(2).flatten(1).sum(1)
         # straight through: the value is exactly z_q, the gradient goes to z_e
         quantized = z_q.detach() + (z_e - z_e.detach())
-        return VQOutput(
-            quantized,
-            indices,
-            loss,
-            perplexity(indices, self.codebook_size),
-            (torch.bincount(indices.flatten(), minlength=self.codebook_size) > 0)
-            .float()
-            .mean(),
-        )
+        used = (counts > 0).float().mean()
+        return VQOutput(quantized, indices, loss, _perplexity(counts), used)
 
     @torch.no_grad()
     def _ema_update(
