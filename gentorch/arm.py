@@ -2,22 +2,30 @@
 
 `MaskedLinear` is a linear layer with a fixed 0/1 mask on its weight; `MADE` stacks
 them so that the outputs of dimension d depend only on the inputs before d (Germain
-et al. 2015): the likelihood of every dimension in one pass.
+et al. 2015): the likelihood of every dimension in one pass. `sample` draws from any
+such network over discrete tokens, one dimension per pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import get_args
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gentorch._checks import check_choice, check_int, check_number, check_tensor
+from gentorch._checks import (
+    check_callable,
+    check_choice,
+    check_int,
+    check_number,
+    check_tensor,
+)
 from gentorch.nets import _LAYERS, Activation, _widths
+from gentorch.utils import rand
 
-__all__ = ["MADE", "MaskedLinear"]
+__all__ = ["MADE", "MaskedLinear", "sample"]
 
 
 class MaskedLinear(nn.Linear):
@@ -50,12 +58,15 @@ class MADE(nn.Module):
     Args:
         dim: D, the input dimensions, in their autoregressive order.
         out_per_dim: outputs per dimension (e.g. 17 logits, or a head's parameters).
+        in_per_dim: input features per dimension (e.g. a one-hot token); with more
+            than one, x has shape (B, dim, in_per_dim).
         hidden: widths of the hidden layers.
         activation: as for `MLP`.
         dropout: drop probability after each hidden activation.
 
     Shapes:
-        x: (B, dim); output: (B, dim, out_per_dim).
+        x: (B, dim), or (B, dim, in_per_dim) when in_per_dim > 1;
+        output: (B, dim, out_per_dim).
     """
 
     def __init__(
@@ -63,6 +74,7 @@ class MADE(nn.Module):
         dim: int,
         out_per_dim: int,
         *,
+        in_per_dim: int = 1,
         hidden: Sequence[int] = (1024, 1024),
         activation: Activation = "silu",
         dropout: float = 0.0,
@@ -70,10 +82,11 @@ class MADE(nn.Module):
         super().__init__()
         self.dim = check_int("dim", dim, minimum=2)
         self.out_per_dim = check_int("out_per_dim", out_per_dim, minimum=1)
+        self.in_per_dim = check_int("in_per_dim", in_per_dim, minimum=1)
         widths = _widths("hidden", hidden, allow_empty=False)
         check_choice("activation", activation, get_args(Activation))
         dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
-        degrees = [torch.arange(1, dim + 1)]
+        degrees = [torch.arange(1, dim + 1).repeat_interleave(in_per_dim)]
         for width in widths:
             degrees.append(torch.arange(width) % (dim - 1) + 1)
         layers: list[nn.Module] = []
@@ -89,6 +102,56 @@ class MADE(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_tensor("x", x, shape=("B", self.dim), floating=True)
+        shape = ("B", self.dim) + ((self.in_per_dim,) if self.in_per_dim > 1 else ())
+        check_tensor("x", x, shape=shape, floating=True)
         # (B, D * out_per_dim) -> (B, D, out_per_dim)
-        return self.net(x).view(len(x), self.dim, self.out_per_dim)
+        return self.net(x.flatten(1)).view(len(x), self.dim, self.out_per_dim)
+
+
+@torch.no_grad()
+def sample(
+    logits_fn: Callable[[torch.Tensor], torch.Tensor],
+    tokens: torch.Tensor,
+    *,
+    start: int = 0,
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Ancestral sampling: x_d ~ p(x_d | x_<d) for d = start, ..., D - 1, in order.
+
+    One call of `logits_fn` per dimension, each on the tokens drawn so far: D passes
+    where the likelihood needed one. Tokens before `start` are kept (a prefix to
+    condition on, such as a class label or the top of an image); those from `start`
+    on are overwritten.
+
+    Args:
+        logits_fn: maps tokens (B, D), int64, to logits (B, D, K) whose row d depends
+            only on tokens before d (an autoregressive network and its head).
+        tokens: (B, D) int64, the prefix in the first `start` columns.
+        start: the first dimension to draw, 0 <= start <= D.
+        temperature: divides the logits; 1 samples the model, lower is greedier.
+        generator: source of randomness (uniforms drawn on its device).
+
+    Returns:
+        A new (B, D) int64 tensor: the prefix, then the drawn tokens.
+    """
+    check_callable("logits_fn", logits_fn, signature="logits_fn(tokens)")
+    check_tensor("tokens", tokens, shape=("B", "D"))
+    if tokens.dtype != torch.int64:
+        raise TypeError(f"tokens must be an int64 tensor; got dtype {tokens.dtype}")
+    start = check_int("start", start, minimum=0)
+    if start > tokens.shape[1]:
+        raise ValueError(f"start must be <= D = {tokens.shape[1]}; got {start}")
+    temperature = check_number("temperature", temperature, low=0.0, low_open=True)
+    tokens = tokens.clone()
+    for d in range(start, tokens.shape[1]):
+        logits = logits_fn(tokens)
+        check_tensor(
+            "logits_fn(tokens)", logits, shape=(len(tokens), tokens.shape[1], None)
+        )
+        probs = torch.softmax(logits[:, d].float() / temperature, dim=-1)
+        # inverse CDF: the first level whose cumulative probability exceeds u
+        u = rand((len(tokens), 1), generator=generator, device=probs.device)
+        level = (probs.cumsum(-1) < u).sum(-1)
+        tokens[:, d] = level.clamp(max=probs.shape[-1] - 1)
+    return tokens
