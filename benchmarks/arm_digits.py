@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from _report import mean_over_seeds, print_table, write_json
 from torch import nn
 
@@ -35,18 +34,6 @@ import gentorch as gt
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "arm_digits.json"
-
-
-def shift_some(x, prob, generator):
-    """Shift each image of a (B, 64) batch by one pixel with probability `prob`."""
-    padded = F.pad(x.view(-1, 8, 8), (1, 1, 1, 1), value=-1.0)  # (B, 10, 10)
-    # the nine one-pixel windows, (B, 9, 8, 8); window 4 is the image itself
-    windows = torch.stack(
-        [padded[:, i : i + 8, j : j + 8] for i in range(3) for j in range(3)], 1
-    )
-    u = gt.rand((2, len(x)), generator=generator)
-    pick = torch.where(u[0] < prob, (u[1] * 9).long().clamp(max=8), 4)
-    return windows[torch.arange(len(x)), pick].reshape(len(x), 64)
 
 
 def build(args):
@@ -83,7 +70,10 @@ def one_run(args, seed):
         model.train()
         order = torch.randperm(len(data["train"]), generator=generator)
         for batch in data["train"][order].split(args.batch):
-            batch = shift_some(batch, args.shift_prob, generator)
+            images = gt.data.shift_pixels(
+                batch.view(-1, 8, 8), prob=args.shift_prob, generator=generator
+            )
+            batch = images.reshape(len(batch), 64)
             loss = nll(model, batch).mean()
             optimizer.zero_grad()
             loss.backward()

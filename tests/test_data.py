@@ -690,3 +690,34 @@ def test_infinite_rejects_bad_loaders():
         infinite(iter([1, 2]))
     with pytest.raises(ValueError, match="loader"):
         next(infinite([]))
+
+
+def test_shift_pixels_moves_each_image_by_at_most_one_pixel():
+    x = data.digits("train").x[:400]  # (400, 1, 8, 8)
+    g = torch.Generator().manual_seed(0)
+    shifted = data.shift_pixels(x, prob=0.5, generator=g)
+    assert shifted.shape == x.shape
+    padded = torch.nn.functional.pad(x, (1, 1, 1, 1), value=-1.0)
+    # brute force: which of the nine windows each result is
+    offsets = []
+    for image, result in zip(padded, shifted, strict=True):
+        hits = [
+            (i - 1, j - 1)
+            for i in range(3)
+            for j in range(3)
+            if torch.equal(image[:, i : i + 8, j : j + 8], result)
+        ]
+        assert hits, "every result is a one-pixel window of its image"
+        offsets.append(hits[0])
+    moved = sum(o != (0, 0) for o in offsets) / len(offsets)
+    # moved with probability 0.5 * 8/9 = 0.444; 5 standard errors
+    assert abs(moved - 4 / 9) < 5 * (4 / 9 * 5 / 9 / 400) ** 0.5
+    assert len(set(offsets)) == 9
+    # prob=0 keeps everything; flat 3-D input and fill work as documented
+    assert torch.equal(data.shift_pixels(x, prob=0.0, generator=g), x)
+    flat = data.shift_pixels(x[:, 0], prob=1.0, fill=5.0, generator=g)
+    assert flat.shape == (400, 8, 8) and (flat == 5.0).any()
+    with pytest.raises(ValueError, match=r"x must have shape \(B, H, W\)"):
+        data.shift_pixels(x.flatten(1))
+    with pytest.raises(ValueError, match="prob must be"):
+        data.shift_pixels(x, prob=1.5)

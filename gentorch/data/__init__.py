@@ -15,6 +15,7 @@ from gentorch.data.bundled import (
     DIGITS_SPLIT_SEED,
     DIGITS_SPLIT_SIZES,
     digits,
+    shift_pixels,
     to_pixel_range,
 )
 from gentorch.data.images import MNIST_HOSTS, mnist
@@ -48,6 +49,7 @@ __all__ = [
     "moons",
     "ring",
     "ring_centers",
+    "shift_pixels",
     "swiss_roll",
     "to_pixel_range",
     "toy_2d",

@@ -6,15 +6,18 @@ import functools
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 
 from gentorch._checks import check_choice, check_number, check_tensor
 from gentorch.data._common import LabeledData, _check_dtype
+from gentorch.utils import rand
 
 __all__ = [
     "DIGITS_ORDERED_SPLIT_SIZES",
     "DIGITS_SPLIT_SEED",
     "DIGITS_SPLIT_SIZES",
     "digits",
+    "shift_pixels",
     "to_pixel_range",
 ]
 
@@ -88,3 +91,44 @@ def to_pixel_range(x: torch.Tensor, *, high: float = 1.0) -> torch.Tensor:
     check_tensor("x", x, floating=True)
     high = check_number("high", high, low=0, low_open=True)
     return ((x + 1) * (high / 2)).clamp(0, high)
+
+
+def shift_pixels(
+    x: torch.Tensor,
+    *,
+    prob: float = 1.0,
+    fill: float = -1.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Move each image by at most one pixel: a cheap way to get more digits.
+
+    With probability `prob` an image is replaced by one of the nine windows at
+    offsets -1, 0, +1 in each direction (picked uniformly, so one in nine stays
+    put); the pixels that enter at the border take the value `fill` (the
+    background, -1 in the model range).
+
+    Args:
+        x: images (B, H, W) or (B, C, H, W).
+        prob: probability that an image is replaced by a random window, in [0, 1].
+        fill: the value of the pixels that enter at the border.
+        generator: source of randomness (drawn on its device).
+
+    Returns:
+        A new tensor of the shape of `x`.
+    """
+    check_tensor("x", x)
+    if x.dim() not in (3, 4):
+        raise ValueError(
+            f"x must have shape (B, H, W) or (B, C, H, W); got {tuple(x.shape)}"
+        )
+    prob = check_number("prob", prob, low=0.0, high=1.0)
+    fill = check_number("fill", fill)
+    h, w = x.shape[-2:]
+    padded = F.pad(x, (1, 1, 1, 1), value=fill)
+    # the nine one-pixel windows, (B, 9, ..., H, W); window 4 is the image itself
+    windows = torch.stack(
+        [padded[..., i : i + h, j : j + w] for i in range(3) for j in range(3)], 1
+    )
+    u = rand((2, len(x)), generator=generator, device=x.device)
+    pick = torch.where(u[0] < prob, (u[1] * 9).long().clamp(max=8), 4)
+    return windows[torch.arange(len(x), device=x.device), pick]
