@@ -117,7 +117,7 @@ def sample(
     temperature: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Ancestral sampling: x_d ~ p(x_d | x_<d) for d = start, ..., D - 1, in order.
+    """Ancestral sampling: x_j ~ p(x_j | x_<j) for j = start, ..., D - 1, in order.
 
     One call of `logits_fn` per dimension, each on the tokens drawn so far: D passes
     where the likelihood needed one. Tokens before `start` are kept (a prefix to
@@ -125,8 +125,8 @@ def sample(
     on are overwritten.
 
     Args:
-        logits_fn: maps tokens (B, D), int64, to logits (B, D, K) whose row d depends
-            only on tokens before d (an autoregressive network and its head).
+        logits_fn: maps tokens (B, D), int64, to logits (B, D, K) whose row j depends
+            only on tokens before j (an autoregressive network and its head).
         tokens: (B, D) int64, the prefix in the first `start` columns.
         start: the first dimension to draw, 0 <= start <= D.
         temperature: divides the logits; 1 samples the model, lower is greedier.
@@ -144,14 +144,14 @@ def sample(
         raise ValueError(f"start must be <= D = {tokens.shape[1]}; got {start}")
     temperature = check_number("temperature", temperature, low=0.0, low_open=True)
     tokens = tokens.clone()
-    for d in range(start, tokens.shape[1]):
+    for j in range(start, tokens.shape[1]):
         logits = logits_fn(tokens)
         check_tensor(
             "logits_fn(tokens)", logits, shape=(len(tokens), tokens.shape[1], None)
         )
-        probs = torch.softmax(logits[:, d].float() / temperature, dim=-1)
+        probs = torch.softmax(logits[:, j].float() / temperature, dim=-1)
         # inverse CDF: the first level whose cumulative probability exceeds u
         u = rand((len(tokens), 1), generator=generator, device=probs.device)
         level = (probs.cumsum(-1) < u).sum(-1)
-        tokens[:, d] = level.clamp(max=probs.shape[-1] - 1)
+        tokens[:, j] = level.clamp(max=probs.shape[-1] - 1)
     return tokens

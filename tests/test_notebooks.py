@@ -117,6 +117,23 @@ def test_chapter_has_checks_and_exercises(path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_equation_labels_follow_the_closing_dollars(path):
+    """MyST reads ``$$ ... $$ (eq-label)``; a label on the opening ``$$`` line leaves
+    the whole display as raw text on the page."""
+    for cell in load(path)["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        inside = False
+        for line in source(cell).splitlines():
+            if line.strip().startswith("$$"):
+                if not inside:
+                    assert line.strip() == "$$", (
+                        f"{path.name}: display opens with {line!r}"
+                    )
+                inside = not inside
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_citations_and_equation_labels_resolve(path):
     nb = load(path)
     markdown = "\n".join(source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
