@@ -26,9 +26,11 @@ lint: setup
 
 # One pytest run, so the closing summary line counts unit tests and notebook cells.
 # pytest-xdist runs it on every core; --dist loadfile keeps each notebook (one kernel,
-# cells in order) on one worker, so chapters run side by side.
+# cells in order) on one worker, so chapters run side by side. One torch thread per
+# worker (OMP_NUM_THREADS=1): with a worker per core, more threads only fight over the
+# cores, and small convolutions slow down several times when they do.
 test: lint
-	MPLBACKEND=Agg GENTORCH_SMOKE=1 $(BIN)/python -m pytest tests chapters \
+	OMP_NUM_THREADS=1 MPLBACKEND=Agg GENTORCH_SMOKE=1 $(BIN)/python -m pytest tests chapters \
 		--nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider \
 		-n auto --dist loadfile
 
