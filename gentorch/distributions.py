@@ -26,6 +26,7 @@ from gentorch.utils import randn
 __all__ = [
     "bernoulli_log_prob",
     "categorical_log_prob",
+    "categorical_mean",
     "discretized_logistic_logits",
     "kl_normal_standard",
     "kl_normal_standard_per_dim",
@@ -113,6 +114,26 @@ def categorical_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         )
     log_probs = torch.log_softmax(logits, dim=-1)
     return log_probs.gather(-1, x.long().unsqueeze(-1)).squeeze(-1)
+
+
+def categorical_mean(logits: torch.Tensor) -> torch.Tensor:
+    """The expected value of K ordered levels 0..K-1, mapped to the model range [-1, 1].
+
+    E[level] = sum_k k softmax(l)_k, then 2 E[level] / (K - 1) - 1: for the digits'
+    17 grey levels, the expected pixel value.
+
+    Shapes:
+        logits: (..., K) with K >= 2; output: (...).
+    """
+    check_tensor("logits", logits, floating=True)
+    if logits.ndim == 0 or logits.shape[-1] < 2:
+        raise ValueError(
+            f"logits must have shape (..., K) with K >= 2; got {tuple(logits.shape)}"
+        )
+    top = logits.shape[-1] - 1
+    levels = torch.arange(top + 1, device=logits.device, dtype=logits.dtype)
+    expected = (logits.softmax(dim=-1) * levels).sum(dim=-1)
+    return expected * (2 / top) - 1
 
 
 def discretized_logistic_logits(

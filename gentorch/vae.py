@@ -30,6 +30,7 @@ from gentorch._checks import (
 from gentorch.distributions import (
     bernoulli_log_prob,
     categorical_log_prob,
+    categorical_mean,
     kl_normal_standard,
     normal_log_prob,
     reparameterize,
@@ -141,10 +142,7 @@ class VAE(nn.Module):
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         """E[x|z] in the model range, from `decode(z)`'s parameters."""
         if self.likelihood == "categorical":
-            top = params.shape[-1] - 1
-            levels = torch.arange(top + 1, device=params.device, dtype=params.dtype)
-            expected = (params.softmax(dim=-1) * levels).sum(dim=-1)
-            return expected * (2 / top) - 1
+            return categorical_mean(params)
         if self.likelihood == "bernoulli":
             return 2 * torch.sigmoid(params) - 1
         return params

@@ -11,6 +11,7 @@ from torch import distributions as D
 from gentorch.distributions import (
     bernoulli_log_prob,
     categorical_log_prob,
+    categorical_mean,
     discretized_logistic_logits,
     kl_normal_standard,
     kl_normal_standard_per_dim,
@@ -185,3 +186,17 @@ def test_discretized_logistic_bad_input():
         discretized_logistic_logits(x, x, torch.zeros(2, 2), levels=5)
     with pytest.raises(ValueError, match=r"loc must have shape \(..., M\)"):
         discretized_logistic_logits(torch.tensor(0.0), x, x, levels=5)
+
+
+def test_categorical_mean_is_the_expected_level_in_the_model_range():
+    torch.manual_seed(0)
+    logits = torch.randn(5, 3, 17, dtype=torch.float64)
+    expected = D.Categorical(logits=logits).probs @ torch.arange(17.0).double()
+    torch.testing.assert_close(categorical_mean(logits), expected / 8 - 1)
+    # a certain level maps to its value: 0 -> -1, 16 -> 1
+    sure = torch.full((2, 17), -1e4).index_put_(
+        (torch.arange(2), torch.tensor([0, 16])), torch.tensor(0.0)
+    )
+    torch.testing.assert_close(categorical_mean(sure), torch.tensor([-1.0, 1.0]))
+    with pytest.raises(ValueError, match="K >= 2"):
+        categorical_mean(torch.zeros(3, 1))
