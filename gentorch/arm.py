@@ -22,7 +22,7 @@ from gentorch._checks import (
     check_number,
     check_tensor,
 )
-from gentorch.nets import _LAYERS, Activation, _widths
+from gentorch.nets.mlp import _LAYERS, Activation, _widths
 from gentorch.utils import rand
 
 __all__ = ["MADE", "MaskedLinear", "sample"]

@@ -20,7 +20,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from gentorch._checks import check_choice, check_instance, check_int, check_tensor
-from gentorch.nets import MLP, ConvDecoder, ConvEncoder, ImageSize, _widths
+from gentorch.nets import MLP, ConvDecoder, ConvEncoder
+from gentorch.nets.images import ImageSize
+from gentorch.nets.mlp import _widths
 from gentorch.utils import rand, randn
 
 __all__ = [

@@ -432,3 +432,123 @@ def test_discretized_logistic_head_splits_and_clamps():
         DiscretizedLogistic(1)
     with pytest.raises(ValueError, match="components must be an int >= 1"):
         DiscretizedLogistic(17, components=0)
+
+
+# --- denoisers ------------------------------------------------------------------------
+
+from gentorch.nets import DenoisingMLP, UNet  # noqa: E402
+
+
+def _wake(model):
+    """Give the zero-initialised output layer random weights, so outputs differ."""
+    gen = torch.Generator().manual_seed(1)
+    last = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))][-1]
+    with torch.no_grad():
+        last.weight.copy_(torch.randn(last.weight.shape, generator=gen) * 0.1)
+    return model
+
+
+DENOISERS = [
+    lambda **kw: DenoisingMLP(64, hidden=(32, 32), time_dim=16, **kw),
+    lambda **kw: UNet(image_size=8, channels=(8, 16), **kw),
+]
+
+
+@pytest.mark.parametrize("make", DENOISERS)
+def test_denoisers_start_at_zero_and_keep_the_shape(make):
+    torch.manual_seed(0)
+    model = make()
+    x = torch.randn(3, 1, 8, 8)
+    out = model(x, torch.tensor([0, 10, 999]))
+    assert out.shape == x.shape and torch.equal(out, torch.zeros_like(x))
+
+
+@pytest.mark.parametrize("make", DENOISERS)
+def test_denoisers_depend_on_time_and_label(make):
+    torch.manual_seed(0)
+    model = _wake(make(num_classes=10))
+    x = torch.randn(1, 1, 8, 8).expand(4, 1, 8, 8)
+    out = model(x, torch.tensor([0, 500, 0, 0]), torch.tensor([3, 3, 4, 10]))
+    # same input, different timestep or label: different output
+    assert not torch.allclose(out[0], out[1]) and not torch.allclose(out[0], out[2])
+    # no labels means the null label, num_classes
+    torch.testing.assert_close(model(x[:1], 0), out[3:])
+    # an int, a 0-d tensor and a (B,) tensor of one timestep agree
+    torch.testing.assert_close(model(x, 7), model(x, torch.tensor(7)))
+    torch.testing.assert_close(model(x, 7), model(x, torch.full((4,), 7)))
+
+
+@pytest.mark.parametrize("make", DENOISERS)
+def test_denoisers_pass_gradients_to_every_parameter(make):
+    torch.manual_seed(0)
+    model = _wake(make(num_classes=3))
+    model(torch.randn(5, 1, 8, 8), torch.arange(5), torch.tensor([0, 1, 2, 3, 0])).pow(
+        2
+    ).sum().backward()
+    missing = [
+        n for n, p in model.named_parameters() if p.grad is None or not p.grad.any()
+    ]
+    assert missing == []
+
+
+def test_denoising_mlp_is_a_per_example_function():
+    torch.manual_seed(0)
+    model = _wake(DenoisingMLP(2, hidden=(16,), time_dim=8))
+    x = torch.randn(6, 2)
+    t = torch.arange(6) * 100
+    together = model(x, t)
+    alone = torch.cat([model(x[i : i + 1], t[i : i + 1]) for i in range(6)])
+    torch.testing.assert_close(together, alone)
+
+
+def test_unet_on_28x28_and_float64():
+    torch.manual_seed(0)
+    model = _wake(UNet(image_size=28, channels=(8, 16, 16)).double())
+    x = torch.randn(2, 1, 28, 28, dtype=torch.float64)
+    out = model(x, torch.tensor([1, 2]))
+    assert out.shape == x.shape and out.dtype == torch.float64
+
+
+def test_unet_sees_the_whole_8x8_image():
+    # the receptive field covers the image: a change in one corner reaches the other
+    torch.manual_seed(0)
+    model = _wake(UNet(image_size=8, channels=(8, 16)))
+    x = torch.zeros(1, 1, 8, 8, requires_grad=True)
+    model(x, 5)[0, 0, 7, 7].backward()
+    assert x.grad[0, 0, 0, 0] != 0
+
+
+@pytest.mark.parametrize(
+    "make, error, match",
+    [
+        (lambda: DenoisingMLP(0), ValueError, "dim"),
+        (lambda: DenoisingMLP(2, hidden=()), ValueError, "hidden"),
+        (lambda: DenoisingMLP(2, time_dim=5), ValueError, "even"),
+        (lambda: DenoisingMLP(2, num_classes=0), ValueError, "num_classes"),
+        (lambda: DenoisingMLP(2, dropout=1.0), ValueError, "dropout"),
+        (lambda: UNet(image_size=10, channels=(8, 8, 8)), ValueError, "divisible by"),
+        (lambda: UNet(image_size=8, channels=(12,)), ValueError, "multiples of groups"),
+        (lambda: UNet(image_size=8.0), TypeError, "image_size"),
+    ],
+)
+def test_bad_denoiser_arguments(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_bad_denoiser_inputs():
+    mlp = DenoisingMLP(4, hidden=(8,), time_dim=8)
+    with pytest.raises(ValueError, match="dim=4"):
+        mlp(torch.zeros(2, 5), 0)
+    with pytest.raises(ValueError, match=r"t must have shape \(2,\)"):
+        mlp(torch.zeros(2, 4), torch.tensor([1, 2, 3]))
+    with pytest.raises(ValueError, match="num_classes=None"):
+        mlp(torch.zeros(2, 4), 0, torch.tensor([0, 1]))
+    conditional = DenoisingMLP(4, hidden=(8,), time_dim=8, num_classes=3)
+    with pytest.raises(ValueError, match=r"0\.\.3"):
+        conditional(torch.zeros(2, 4), 0, torch.tensor([0, 4]))
+    with pytest.raises(TypeError, match="int64"):
+        conditional(torch.zeros(2, 4), 0, torch.tensor([0.0, 1.0]))
+    unet = UNet(image_size=8, channels=(8,))
+    with pytest.raises(ValueError, match=r"\(B, 1, 8, 8\)"):
+        unet(torch.zeros(2, 1, 28, 28), 0)

@@ -1,17 +1,7 @@
-"""Neural-network building blocks shared by the chapters (and nothing else).
-
-An `MLP` for 2-D toy data and latent codes, image encoders and decoders for 8x8
-(bundled digits) and 28x28 (MNIST) images in the model range [-1, 1] (`MLPEncoder` /
-`MLPDecoder` on flattened pixels, `ConvEncoder` / `ConvDecoder`), `DiscretizedLogistic`
-(a decoder's last layer for an ordinal likelihood over grey levels), and the
-sinusoidal timestep embedding of diffusion models. Each module keeps its layers in an
-`nn.Sequential` called `net`, so ``print(model)`` shows the whole architecture. Devices
-and dtypes follow the parameters and the input: move a module with ``.to(device)``.
-"""
+"""Image encoders and decoders (8x8 and 28x28) and the discretized-logistic head."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Literal, get_args
 
@@ -20,53 +10,23 @@ from torch import nn
 
 from gentorch._checks import (
     check_choice,
-    check_instance,
     check_int,
     check_number,
     check_tensor,
 )
 from gentorch.distributions import discretized_logistic_logits
+from gentorch.nets.mlp import _LAYERS, MLP, Activation, _activation, _widths
 
 __all__ = [
     "ConvDecoder",
-    "DiscretizedLogistic",
     "ConvEncoder",
-    "MLP",
+    "DiscretizedLogistic",
     "MLPDecoder",
     "MLPEncoder",
-    "SinusoidalEmbedding",
-    "sinusoidal_embedding",
 ]
 
-Activation = Literal["relu", "leaky_relu", "silu", "gelu", "tanh"]
-OutputActivation = Literal[
-    None, "tanh", "sigmoid", "relu", "leaky_relu", "silu", "gelu"
-]
 ImageOutput = Literal["tanh", "sigmoid", None]
 ImageSize = Literal[8, 28]
-
-_LAYERS = {
-    "relu": nn.ReLU,
-    "leaky_relu": lambda: nn.LeakyReLU(0.2),  # the GAN convention (Radford et al. 2016)
-    "silu": nn.SiLU,
-    "gelu": nn.GELU,
-    "tanh": nn.Tanh,
-    "sigmoid": nn.Sigmoid,
-}
-
-
-def _activation(name: str, value: str | None, choices: tuple) -> list[nn.Module]:
-    """The layer for a checked activation name, as a list (empty for None)."""
-    check_choice(name, value, choices)
-    return [] if value is None else [_LAYERS[value]()]
-
-
-def _widths(name: str, value: Sequence[int], *, allow_empty: bool) -> tuple[int, ...]:
-    check_instance(name, value, (tuple, list), what="tuple of ints")
-    widths = tuple(check_int(f"{name} entries", n, minimum=1) for n in value)
-    if not widths and not allow_empty:
-        raise ValueError(f"{name} must have at least one entry; got {value!r}")
-    return widths
 
 
 def _conv_sizes(name: str, channels: Sequence[int], image_size: int) -> list[int]:
@@ -83,74 +43,6 @@ def _conv_sizes(name: str, channels: Sequence[int], image_size: int) -> list[int
             f"got {len(channels)}"
         )
     return sizes[: len(channels) + 1]
-
-
-class MLP(nn.Module):
-    """Multilayer perceptron: h_{l+1} = act(W_l h_l + b_l), no act after the last layer.
-
-    Linear layers of widths ``in_dim -> *hidden -> out_dim`` with `activation` between
-    them, an optional normalisation before each hidden activation, optional dropout
-    after it, and an optional
-    `output_activation` at the end. ``hidden=()`` is a single linear layer.
-
-    Args:
-        in_dim: input features.
-        out_dim: output features.
-        hidden: widths of the hidden layers (a tuple or list of positive ints).
-        activation: ``"relu"``, ``"leaky_relu"`` (slope 0.2), ``"silu"``, ``"gelu"``
-            or ``"tanh"``.
-        output_activation: None (raw outputs, e.g. logits), ``"tanh"`` (data in
-            [-1, 1]), ``"sigmoid"``, or one of the hidden activations.
-        dropout: drop probability in [0, 1) after each hidden activation.
-        norm: None, or ``"batch"`` for a `BatchNorm1d` between each hidden linear
-            layer and its activation (the DCGAN generator's recipe, Radford et al.
-            2016); inputs must then be (B, in_dim).
-
-    Shapes:
-        x: (..., in_dim), usually (B, in_dim); output: (..., out_dim).
-    """
-
-    def __init__(
-        self,
-        in_dim: int,
-        out_dim: int,
-        *,
-        hidden: Sequence[int] = (128, 128),
-        activation: Activation = "relu",
-        output_activation: OutputActivation = None,
-        dropout: float = 0.0,
-        norm: Literal[None, "batch"] = None,
-    ) -> None:
-        super().__init__()
-        self.in_dim = check_int("in_dim", in_dim, minimum=1)
-        check_choice("norm", norm, (None, "batch"))
-        self.out_dim = check_int("out_dim", out_dim, minimum=1)
-        hidden = _widths("hidden", hidden, allow_empty=True)
-        check_choice("activation", activation, get_args(Activation))
-        outputs = _activation(
-            "output_activation", output_activation, get_args(OutputActivation)
-        )
-        dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
-        widths = (self.in_dim, *hidden)
-        layers: list[nn.Module] = []
-        for width_in, width_out in zip(widths[:-1], widths[1:], strict=True):
-            layers.append(nn.Linear(width_in, width_out))
-            if norm == "batch":
-                layers.append(nn.BatchNorm1d(width_out))
-            layers.append(_LAYERS[activation]())
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-        layers += [nn.Linear(widths[-1], self.out_dim), *outputs]
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_tensor("x", x, floating=True)
-        if x.ndim == 0 or x.shape[-1] != self.in_dim:
-            raise ValueError(
-                f"x must have shape (..., {self.in_dim}) (last dimension "
-                f"in_dim={self.in_dim}); got {tuple(x.shape)}"
-            )
-        return self.net(x)
 
 
 class _ImageEncoder(nn.Module):
@@ -405,70 +297,3 @@ class DiscretizedLogistic(nn.Module):
 
     def extra_repr(self) -> str:
         return f"levels={self.levels}, components={self.components}"
-
-
-def _check_embedding(dim: int, max_period: float) -> tuple[int, float]:
-    dim = check_int("dim", dim, minimum=2)
-    if dim % 2:
-        raise ValueError(f"dim must be an even int >= 2; got {dim}")
-    return dim, check_number("max_period", max_period, low=0.0, low_open=True)
-
-
-def sinusoidal_embedding(
-    t: torch.Tensor, dim: int, *, max_period: float = 10000.0
-) -> torch.Tensor:
-    """Timestep embedding emb(t) = [cos(t w_0), ..., cos(t w_{h-1}), sin(t w_0), ...].
-
-    The positional encoding of Vaswani et al. (2017, sec. 3.5) used for diffusion
-    timesteps by Ho et al. (2020): with ``h = dim // 2`` frequencies
-    w_i = max_period^(-i / h), i = 0, ..., h - 1, the first half of the output holds
-    the cosines and the second half the sines. This is the convention of Nichol &
-    Dhariwal's improved-diffusion; Vaswani et al. interleave sin and cos, and Ho et
-    al.'s code puts the sines first with w_i = max_period^(-i / (h - 1)): variants
-    that permute the features or rescale the frequencies slightly.
-    The dot product of emb(t) and emb(t + k) depends on the offset k only.
-
-    Args:
-        t: one timestep (or position) per example, integer or floating; integers
-            are converted to torch's default floating dtype (float32 unless changed).
-        dim: embedding size, even and >= 2.
-        max_period: the longest wavelength's scale (10000 in both papers); > 0.
-
-    Returns:
-        The embeddings, on `t`'s device, with `t`'s dtype when it is floating.
-
-    Shapes:
-        t: (B,); output: (B, dim).
-    """
-    check_tensor("t", t, shape=("B",))
-    if t.dtype == torch.bool or t.is_complex():
-        raise TypeError(f"t must be an integer or floating tensor; got dtype {t.dtype}")
-    dim, max_period = _check_embedding(dim, max_period)
-    dtype = t.dtype if t.is_floating_point() else torch.get_default_dtype()
-    half = dim // 2
-    exponents = torch.arange(half, device=t.device, dtype=dtype) / half
-    freqs = torch.exp(-math.log(max_period) * exponents)  # w_i, shape (half,)
-    angles = t.to(dtype)[:, None] * freqs[None, :]  # (B, 1) * (1, half) -> (B, half)
-    return torch.cat([torch.cos(angles), torch.sin(angles)], dim=-1)  # (B, dim)
-
-
-class SinusoidalEmbedding(nn.Module):
-    """`sinusoidal_embedding` as a module (no parameters), to put in an `nn.Sequential`.
-
-    Args:
-        dim: embedding size, even and >= 2.
-        max_period: the longest wavelength's scale; > 0.
-
-    Shapes:
-        t: (B,); output: (B, dim).
-    """
-
-    def __init__(self, dim: int, *, max_period: float = 10000.0) -> None:
-        super().__init__()
-        self.dim, self.max_period = _check_embedding(dim, max_period)
-
-    def forward(self, t: torch.Tensor) -> torch.Tensor:
-        return sinusoidal_embedding(t, self.dim, max_period=self.max_period)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}, max_period={self.max_period:g}"
