@@ -5,20 +5,22 @@ global seeds, no rcParams, no environment variables read.
 
 Modules: ``utils`` (seeding, noise, devices, shapes), ``data`` (toy sets, digits,
 MNIST), ``nets`` (MLP, image encoders/decoders, the discretized-logistic head, time
-embedding), ``distributions`` (log-densities, closed-form KL, reparameterization,
-bits/dim), ``divergences`` (KL, JS, f-divergences, 1-D Wasserstein), ``ae``
-(autoencoders, PCA, corruption), ``arm`` (masked autoregressive networks), ``vae``
-(VAE, negative ELBO, IWAE bound), ``vq`` (vector quantizer, codebook usage), ``gan``
-(GAN losses, networks and training steps), ``metrics`` (the digits classifier, mode
-coverage), ``mode_collapse`` (the ring and grid benchmark of the GAN papers: its
-methods and one training run), ``train`` (History, train_loop), ``plot`` (figures),
-``widgets`` (explorers).
+embedding, denoisers), ``distributions`` (log-densities, closed-form KL,
+reparameterization, bits/dim), ``divergences`` (KL, JS, f-divergences, 1-D
+Wasserstein), ``ae`` (autoencoders, PCA, corruption), ``arm`` (masked autoregressive
+networks), ``vae`` (VAE, negative ELBO, IWAE bound), ``vq`` (vector quantizer,
+codebook usage), ``diffusion`` (noise schedules, the DDPM scheduler, loss and
+sampler), ``gan`` (GAN losses, networks and training steps), ``metrics`` (the digits
+classifier, mode coverage), ``mode_collapse`` (the ring and grid benchmark of the GAN
+papers: its methods and one training run), ``train`` (History, train_loop), ``plot``
+(figures), ``widgets`` (explorers).
 """
 
 from . import (
     ae,
     arm,
     data,
+    diffusion,
     distributions,
     divergences,
     gan,
@@ -51,6 +53,7 @@ __all__ = [
     "ae",
     "arm",
     "data",
+    "diffusion",
     "distributions",
     "divergences",
     "gan",
