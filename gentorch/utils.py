@@ -1,4 +1,5 @@
-"""Small helpers shared by every chapter: seeding, noise, devices, broadcasting, modes.
+"""Small helpers shared by every chapter: seeding, noise, devices, broadcasting, modes,
+and `book_file`, which reads a file of the book's repository (a benchmark's results).
 
 Nothing here holds state: `seed_everything` returns a `torch.Generator` for the caller
 to pass on explicitly, `randn` and `rand` are the one place gentorch draws noise, and
@@ -8,8 +9,11 @@ to pass on explicitly, `randn` and `rand` are the one place gentorch draws noise
 from __future__ import annotations
 
 import contextlib
+import os
 import random
+import urllib.request
 from collections.abc import Iterator, Sequence
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import torch
@@ -22,10 +26,13 @@ from gentorch._checks import (
     check_generator,
     check_instance,
     check_int,
+    check_number,
     check_tensor,
 )
 
 __all__ = [
+    "BOOK_FILES_URL",
+    "book_file",
     "count_parameters",
     "eval_mode",
     "expand_like",
@@ -217,3 +224,41 @@ def _eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
     finally:
         for module, training in previous:
             module.training = training
+
+
+#: Where `book_file` downloads from when the book's checkout is not at hand (Colab).
+BOOK_FILES_URL = "https://raw.githubusercontent.com/gentorch/gentorch-book/main/"
+
+
+def book_file(
+    path: str, *, root: str | os.PathLike = "..", timeout: float = 60.0
+) -> bytes:
+    """A file of the book's repository, such as a benchmark's JSON results.
+
+    Chapters run in the repository's ``chapters/`` folder, so the checkout is at
+    ``root=".."``; the file is read from there when it exists, and otherwise (in
+    Colab, say) downloaded from `BOOK_FILES_URL`.
+
+    Args:
+        path: the file's path inside the repository, with forward slashes, such as
+            ``"benchmarks/results/arm_digits.json"``; relative, without "..".
+        root: the repository's folder on this machine.
+        timeout: seconds to wait for the download.
+
+    Returns:
+        The file's contents.
+    """
+    check_instance("path", path, str, what="str")
+    parts = PurePosixPath(path).parts
+    if not parts or path.startswith("/") or ".." in parts or "\\" in path:
+        raise ValueError(
+            "path must be a relative path inside the repository with forward "
+            f"slashes and no '..', such as 'benchmarks/results/x.json'; got {path!r}"
+        )
+    check_instance("root", root, (str, os.PathLike), what="str or path")
+    timeout = check_number("timeout", timeout, low=0, low_open=True)
+    local = Path(root).joinpath(*parts)
+    if local.is_file():
+        return local.read_bytes()
+    with urllib.request.urlopen(BOOK_FILES_URL + path, timeout=timeout) as response:
+        return response.read()

@@ -1,6 +1,8 @@
 """Tests for gentorch.utils."""
 
+import json
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -292,3 +294,34 @@ def test_rand_is_uniform_and_reproducible():
     x = rand([2, 3], generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     assert x.shape == (2, 3) and x.dtype == torch.float64
     assert ((x >= 0) & (x < 1)).all()
+
+
+def test_book_file_reads_the_checkout(tmp_path):
+    from gentorch.utils import book_file
+
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    (tmp_path / "benchmarks" / "results" / "x.json").write_bytes(b'{"a": 1}')
+    assert book_file("benchmarks/results/x.json", root=tmp_path) == b'{"a": 1}'
+    # the repository's own results, from the tests' folder
+    root = Path(__file__).resolve().parents[1]
+    text = book_file("benchmarks/results/arm_digits.json", root=root)
+    assert json.loads(text)["test_nll_nats"] > 0
+
+
+@pytest.mark.parametrize(
+    "path", ["", "/etc/passwd", "../secret", "benchmarks/../../x", "a\\b"]
+)
+def test_book_file_rejects_paths_outside_the_repository(path):
+    from gentorch.utils import book_file
+
+    with pytest.raises(ValueError, match="relative path inside the repository"):
+        book_file(path)
+
+
+def test_book_file_bad_types():
+    from gentorch.utils import book_file
+
+    with pytest.raises(TypeError, match="path must be a str"):
+        book_file(Path("x"))
+    with pytest.raises(ValueError, match="timeout"):
+        book_file("x.json", timeout=0)
