@@ -323,11 +323,12 @@ class DDPMScheduler:
     ) -> Posterior:
         """q(x_s | x_t, x_0) with s the step's target (s = t - 1 with every step).
 
-        mean = sqrt(abar_s) beta'_t / (1 - abar_t) x_0
-               + sqrt(alpha'_t) (1 - abar_s) / (1 - abar_t) x_t,
-        variance = (1 - abar_s) / (1 - abar_t) beta'_t (Ho et al. eq. 6-7), with
+        Ho et al. eq. 6-7: mean = c0 x_0 + ct x_t and variance
+        (1 - abar_s) / (1 - abar_t) beta'_t, with
+        c0 = sqrt(abar_s) beta'_t / (1 - abar_t),
+        ct = sqrt(alpha'_t) (1 - abar_s) / (1 - abar_t),
         alpha'_t = abar_t / abar_s and beta'_t = 1 - alpha'_t (beta_t itself when
-        s = t - 1), and abar_s = 1 after the last step.
+        s = t - 1); abar_s = 1 after the last step.
         """
         check_tensor("sample", sample, floating=True)
         check_tensor(
