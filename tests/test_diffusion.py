@@ -467,3 +467,38 @@ def test_bad_timesteps_and_shapes():
         scheduler.step(x, torch.tensor([8, 8, 8]), x)
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
         sample(lambda x, t: x, scheduler, (2, 1))
+
+
+def test_unet_and_mlp_train_and_sample_through_the_package():
+    # the chapter's BIG path on a CPU: a UNet on 28x28 images, end to end
+    from gentorch.nets import DenoisingMLP, UNet
+
+    scheduler = DDPMScheduler(
+        8, beta_start=0.1, beta_end=0.9, prediction_type="sample", clip_sample=True
+    )
+    gen = torch.Generator().manual_seed(0)
+    for model, shape in [
+        (UNet(image_size=28, channels=(8, 16)), (3, 1, 28, 28)),
+        (DenoisingMLP(64, hidden=(16,), num_classes=10), (3, 1, 8, 8)),
+    ]:
+        x0 = torch.rand(shape, generator=gen) * 2 - 1
+        loss = diffusion_loss(model, scheduler, x0, generator=gen)
+        assert loss.shape == (3,) and torch.isfinite(loss).all()
+        loss.mean().backward()
+        out = sample(model, scheduler, shape, generator=gen)
+        assert out.shape == shape and out.abs().max() <= 1 + 1e-6
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_sampling_on_cuda_with_a_cpu_generator_matches_the_cpu():
+    scheduler = DDPMScheduler(50, beta_schedule="cosine")
+    oracle = GaussianOracle(scheduler, 0.5, 0.3)
+    on_cpu = sample(
+        oracle, scheduler, (100, 2), generator=torch.Generator().manual_seed(0)
+    )
+    oracle_cuda = GaussianOracle(scheduler, 0.5, 0.3).cuda()
+    on_cuda = sample(
+        oracle_cuda, scheduler, (100, 2), generator=torch.Generator().manual_seed(0)
+    )
+    assert on_cuda.device.type == "cuda"
+    torch.testing.assert_close(on_cuda.cpu(), on_cpu, rtol=1e-6, atol=1e-6)
