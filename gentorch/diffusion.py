@@ -7,7 +7,8 @@ alphabar_t = prod_{s <= t} (1 - beta_s) (Ho et al. 2020, eq. 2 and 4). A network
 learns to undo one step at a time. The names and argument order follow the
 `diffusers` library: `DDPMScheduler` (``betas``, ``alphas_cumprod``, ``add_noise``,
 ``set_timesteps``, ``timesteps``, ``step``); Ho et al.'s code calls ``add_noise``
-``q_sample`` and ``step`` ``p_sample``.
+``q_sample`` and ``step`` ``p_sample``. `DDIMScheduler` takes Song et al.'s (2021)
+faster, optionally deterministic steps on the same schedule.
 
 **Timesteps are 0-indexed**: code timestep t is the paper's t + 1, so ``betas[0]`` is
 the paper's beta_1 and ``alphas_cumprod[T - 1]`` its alphabar_T.
@@ -36,6 +37,7 @@ from gentorch._checks import (
 from gentorch.utils import eval_mode, expand_like, rand, randn
 
 __all__ = [
+    "DDIMScheduler",
     "DDPMScheduler",
     "DDPMSchedulerOutput",
     "Posterior",
@@ -390,6 +392,87 @@ class DDPMScheduler:
             f"DDPMScheduler(num_train_timesteps={self.num_train_timesteps}, "
             f"beta_schedule={self.beta_schedule!r}, prediction_type="
             f"{self.prediction_type!r}, variance_type={self.variance_type!r}, "
+            f"num_inference_steps={self.num_inference_steps})"
+        )
+
+
+class DDIMScheduler(DDPMScheduler):
+    """DDIM steps (Song et al. 2021, eq. 12) on the schedule of a `DDPMScheduler`.
+
+    x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps_hat + sigma z, with
+    sigma = eta sqrt((1 - abar_s) / (1 - abar_t)) sqrt(1 - abar_t / abar_s): the same
+    marginals q(x_t | x_0) as DDPM, so a model trained for DDPM serves unchanged.
+    ``eta=0`` is deterministic; ``eta=1`` with every step is DDPM's ancestral step.
+    Everything else (schedules, ``add_noise``, ``set_timesteps``, 0-indexed
+    timesteps) is `DDPMScheduler`'s; ``step`` returns the same named tuple.
+
+    Args:
+        num_train_timesteps, beta_schedule, beta_start, beta_end, prediction_type,
+        clip_sample, timestep_spacing: as for `DDPMScheduler`.
+        eta: the share of DDPM's noise, >= 0 (0: deterministic).
+    """
+
+    def __init__(
+        self,
+        num_train_timesteps: int = 1000,
+        *,
+        beta_schedule: BetaSchedule = "linear",
+        beta_start: float = 1e-4,
+        beta_end: float = 0.02,
+        prediction_type: PredictionType = "epsilon",
+        clip_sample: bool = False,
+        timestep_spacing: TimestepSpacing = "leading",
+        eta: float = 0.0,
+    ) -> None:
+        self.eta = check_number("eta", eta, low=0.0)
+        super().__init__(
+            num_train_timesteps,
+            beta_schedule=beta_schedule,
+            beta_start=beta_start,
+            beta_end=beta_end,
+            prediction_type=prediction_type,
+            clip_sample=clip_sample,
+            timestep_spacing=timestep_spacing,
+        )
+
+    def step(
+        self,
+        model_output: torch.Tensor,
+        timestep: torch.Tensor | int,
+        sample: torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> DDPMSchedulerOutput:
+        """One DDIM step x_t -> x_s; noise is drawn only when eta > 0."""
+        timestep = _as_timesteps("timestep", timestep, self.num_train_timesteps)
+        if timestep.ndim:
+            raise ValueError(
+                f"timestep must be one timestep (0-d); got {tuple(timestep.shape)}"
+            )
+        x0, eps = self.convert_model_output(model_output, sample, timestep)
+        if self.clip_sample:
+            x0 = x0.clamp(-1, 1)
+        a_t = self._gather(self.alphas_cumprod, timestep, sample)
+        a_s = self._alphas_cumprod_prev(timestep, sample)
+        sigma = self.eta * ((1 - a_s) / (1 - a_t) * (1 - a_t / a_s)).sqrt()
+        # 1. the estimate of x_0, 2. the direction pointing back to x_t
+        prev = a_s.sqrt() * x0 + (1 - a_s - sigma**2).clamp(min=0).sqrt() * eps
+        if self.eta > 0 and self.previous_timestep(timestep).item() >= 0:
+            # 3. fresh noise
+            noise = randn(
+                sample.shape,
+                generator=generator,
+                device=sample.device,
+                dtype=sample.dtype,
+            )
+            prev = prev + sigma * noise
+        return DDPMSchedulerOutput(prev, x0)
+
+    def __repr__(self) -> str:
+        return (
+            f"DDIMScheduler(num_train_timesteps={self.num_train_timesteps}, "
+            f"beta_schedule={self.beta_schedule!r}, prediction_type="
+            f"{self.prediction_type!r}, eta={self.eta:g}, "
             f"num_inference_steps={self.num_inference_steps})"
         )
 

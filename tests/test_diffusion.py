@@ -502,3 +502,107 @@ def test_sampling_on_cuda_with_a_cpu_generator_matches_the_cpu():
     )
     assert on_cuda.device.type == "cuda"
     torch.testing.assert_close(on_cuda.cpu(), on_cpu, rtol=1e-6, atol=1e-6)
+
+
+# --- DDIM -----------------------------------------------------------------------------
+
+from gentorch.diffusion import DDIMScheduler  # noqa: E402
+
+
+@pytest.mark.parametrize("prediction_type", ["epsilon", "sample", "v_prediction"])
+@pytest.mark.parametrize("eta", [0.0, 1.0])
+@pytest.mark.parametrize("steps", [50, 10])
+def test_ddim_step_matches_diffusers(prediction_type, eta, steps):
+    diffusers = pytest.importorskip("diffusers")
+    ours = DDIMScheduler(
+        1000,
+        beta_schedule="cosine",
+        prediction_type=prediction_type,
+        clip_sample=True,
+        eta=eta,
+    )
+    theirs = diffusers.DDIMScheduler(
+        num_train_timesteps=1000,
+        beta_schedule="squaredcos_cap_v2",
+        prediction_type=prediction_type,
+        clip_sample=True,
+    )
+    ours.set_timesteps(steps)
+    theirs.set_timesteps(steps)
+    assert torch.equal(ours.timesteps, theirs.timesteps)
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(4, 1, 3, 3, generator=gen)
+    output = torch.randn(4, 1, 3, 3, generator=gen)
+    for timestep in ours.timesteps[[0, 1, steps // 2, -2]].tolist():
+        mine = ours.step(
+            output, timestep, x, generator=torch.Generator().manual_seed(4)
+        )
+        ref = theirs.step(
+            output, timestep, x, eta=eta, generator=torch.Generator().manual_seed(4)
+        )
+        torch.testing.assert_close(mine.prev_sample, ref.prev_sample, atol=2e-5, rtol=0)
+        torch.testing.assert_close(
+            mine.pred_original_sample, ref.pred_original_sample, atol=2e-5, rtol=0
+        )
+
+
+def test_ddim_with_eta_zero_is_deterministic():
+    scheduler = DDIMScheduler(100, beta_schedule="cosine")
+    scheduler.set_timesteps(10)
+    x = torch.randn(3, 2)
+    out = torch.randn(3, 2)
+    a = scheduler.step(out, 90, x, generator=torch.Generator().manual_seed(0))
+    b = scheduler.step(out, 90, x, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a.prev_sample, b.prev_sample)
+
+
+def test_ddim_with_eta_one_and_every_step_is_ddpm(gen):
+    ddim = DDIMScheduler(200, beta_schedule="cosine", eta=1.0)
+    ddpm = DDPMScheduler(200, beta_schedule="cosine")
+    x = torch.randn(5, 3, generator=gen, dtype=F64)
+    out = torch.randn(5, 3, generator=gen, dtype=F64)
+    for t in (199, 150, 50, 1, 0):
+        a = ddim.step(out, t, x, generator=torch.Generator().manual_seed(t))
+        b = ddpm.step(out, t, x, generator=torch.Generator().manual_seed(t))
+        torch.testing.assert_close(a.prev_sample, b.prev_sample, rtol=1e-9, atol=1e-9)
+
+
+def _ddim_chain(scheduler, mu, s):
+    """Exact mean and std of deterministic DDIM samples for data N(mu, s^2) and the
+    exact denoiser: every step is linear in x_t, x_s = slope x_t + offset."""
+    mean, var = 0.0, 1.0
+    for t in scheduler.timesteps.tolist():
+        prev = scheduler.previous_timestep(t).item()
+        a = scheduler.alphas_cumprod[t].item()
+        a_s = 1.0 if prev < 0 else scheduler.alphas_cumprod[prev].item()
+        k = math.sqrt(a) * s**2 / (a * s**2 + 1 - a)
+        # x0_hat = mu + k (x_t - sqrt(a) mu)
+        # eps_hat = (x_t - sqrt(a) x0_hat) / sqrt(1 - a)
+        x0_slope, x0_offset = k, mu - k * math.sqrt(a) * mu
+        eps_slope = (1 - math.sqrt(a) * x0_slope) / math.sqrt(1 - a)
+        eps_offset = -math.sqrt(a) * x0_offset / math.sqrt(1 - a)
+        slope = math.sqrt(a_s) * x0_slope + math.sqrt(1 - a_s) * eps_slope
+        offset = math.sqrt(a_s) * x0_offset + math.sqrt(1 - a_s) * eps_offset
+        mean, var = slope * mean + offset, slope**2 * var
+    return mean, math.sqrt(var)
+
+
+@pytest.mark.parametrize("steps", [None, 50])
+def test_ddim_sampling_with_the_exact_denoiser_follows_the_linear_chain(gen, steps):
+    scheduler = DDIMScheduler(1000, beta_schedule="cosine")
+    mu, s, n = 0.5, 0.3, 20_000
+    oracle = GaussianOracle(scheduler, mu, s)
+    x = sample(oracle, scheduler, (n, 2), num_inference_steps=steps, generator=gen)
+    mean, std = _ddim_chain(scheduler, mu, s)
+    assert (x.mean() - mean).abs() < 5 * std / math.sqrt(2 * n)
+    assert (x.std() - std).abs() < 5 * std / math.sqrt(4 * n)
+    if steps is None:
+        # every step: deterministic DDIM carries N(0, I) onto the data
+        assert mean == pytest.approx(mu, abs=1e-3) and std == pytest.approx(s, abs=3e-3)
+
+
+def test_bad_ddim_arguments():
+    with pytest.raises(ValueError, match="eta"):
+        DDIMScheduler(10, beta_start=0.1, beta_end=0.9, eta=-0.5)
+    with pytest.raises(TypeError, match="eta"):
+        DDIMScheduler(10, beta_start=0.1, beta_end=0.9, eta="1")
