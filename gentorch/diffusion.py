@@ -560,6 +560,7 @@ def sample(
     shape: tuple[int, ...],
     *,
     class_labels: torch.Tensor | None = None,
+    guidance_scale: float | None = None,
     num_inference_steps: int | None = None,
     generator: torch.Generator | None = None,
     return_trajectory: bool = False,
@@ -575,6 +576,11 @@ def sample(
         scheduler: its ``timesteps`` are walked (set with `num_inference_steps`).
         shape: (B, ...), the shape of the samples.
         class_labels: (B,) int64 labels for a conditional model.
+        guidance_scale: classifier-free guidance (Ho & Salimans 2022) with
+            diffusers' convention: the output is u + guidance_scale (c - u), c
+            the output given `class_labels` and u without them (the model's null
+            label), so guidance_scale = 1 + w for the paper's weight w; 1 is plain
+            conditional sampling. None (default): no guidance, one call per step.
         num_inference_steps: call ``scheduler.set_timesteps`` first when given.
         generator: source of x_T and of every step's noise.
         return_trajectory: also return every intermediate x and estimate of x_0.
@@ -585,6 +591,10 @@ def sample(
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     check_bool("return_trajectory", return_trajectory)
+    if guidance_scale is not None:
+        guidance_scale = check_number("guidance_scale", guidance_scale)
+        if class_labels is None:
+            raise ValueError("guidance_scale needs class_labels to guide towards")
     if num_inference_steps is not None:
         scheduler.set_timesteps(num_inference_steps)
     parameter = next(model.parameters())
@@ -596,6 +606,9 @@ def sample(
         for t in scheduler.timesteps:
             t_batch = torch.full((x.shape[0],), int(t), device=x.device)
             output = _call(model, x, t_batch, class_labels)
+            if guidance_scale is not None:
+                unconditional = _call(model, x, t_batch, None)
+                output = unconditional + guidance_scale * (output - unconditional)
             x, x0 = scheduler.step(output, t, x, generator=generator)
             if return_trajectory:
                 xs.append(x)

@@ -606,3 +606,41 @@ def test_bad_ddim_arguments():
         DDIMScheduler(10, beta_start=0.1, beta_end=0.9, eta=-0.5)
     with pytest.raises(TypeError, match="eta"):
         DDIMScheduler(10, beta_start=0.1, beta_end=0.9, eta="1")
+
+
+class _LabelModel(torch.nn.Module):
+    """Outputs a constant per label (the null label: 0), to check the guidance sum."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, x, t, class_labels=None):
+        if class_labels is None:
+            return torch.zeros_like(x)
+        return torch.ones_like(x) * (1 + class_labels.to(x.dtype))[:, None]
+
+
+def test_classifier_free_guidance_combines_the_two_outputs():
+    scheduler = DDIMScheduler(
+        10, beta_start=0.1, beta_end=0.9, prediction_type="sample"
+    )
+    scheduler.set_timesteps(1)
+    labels = torch.tensor([0, 2])
+    # one deterministic step from x_T to x_0 = the (guided) predicted x_0
+    out = {
+        g: sample(
+            _LabelModel(),
+            scheduler,
+            (2, 3),
+            class_labels=labels,
+            guidance_scale=g,
+            generator=torch.Generator().manual_seed(0),
+        )
+        for g in (None, 1.0, 3.0)
+    }
+    torch.testing.assert_close(out[None], out[1.0])
+    # u + g (c - u) with u = 0 and c = 1 + label
+    torch.testing.assert_close(out[3.0][:, 0], torch.tensor([3.0, 9.0]))
+    with pytest.raises(ValueError, match="needs class_labels"):
+        sample(_LabelModel(), scheduler, (2, 3), guidance_scale=2.0)

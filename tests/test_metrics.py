@@ -175,3 +175,54 @@ def test_mode_coverage_rejects_bad_input():
         metrics.mode_coverage(torch.zeros(3, 2, dtype=torch.int64), centers, 0.01)
     with pytest.raises(TypeError, match="std"):
         metrics.mode_coverage(points, centers, "0.01")
+
+
+# --- Fréchet distance -----------------------------------------------------------------
+
+
+def test_frechet_distance_matches_scipy_sqrtm():
+    linalg = pytest.importorskip("scipy.linalg")
+    import numpy as np
+
+    from gentorch.metrics import frechet_distance
+
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(400, 6, generator=gen, dtype=torch.float64) @ torch.randn(
+        6, 6, generator=gen, dtype=torch.float64
+    )
+    b = 0.5 + torch.randn(300, 6, generator=gen, dtype=torch.float64)
+    cov_a, cov_b = np.cov(a.numpy().T), np.cov(b.numpy().T)
+    root = linalg.sqrtm(cov_a @ cov_b).real
+    expected = ((a.mean(0) - b.mean(0)) ** 2).sum().item() + np.trace(
+        cov_a + cov_b - 2 * root
+    )
+    assert frechet_distance(a, b).item() == pytest.approx(expected, rel=1e-8)
+
+
+def test_frechet_distance_closed_form_and_invariants():
+    from gentorch.metrics import frechet_distance
+
+    gen = torch.Generator().manual_seed(1)
+    # diagonal Gaussians: ||m_a - m_b||^2 + sum (s_a - s_b)^2, up to sampling error
+    n = 200_000
+    a = torch.randn(n, 3, generator=gen) * torch.tensor([1.0, 2.0, 0.5])
+    b = torch.randn(n, 3, generator=gen) * torch.tensor([2.0, 2.0, 1.0]) + 1.0
+    expected = 3 * 1.0 + (1 - 2) ** 2 + 0 + (0.5 - 1) ** 2
+    assert frechet_distance(a, b).item() == pytest.approx(expected, abs=0.05)
+    # zero against itself, symmetric, float64
+    d = frechet_distance(a[:500], a[:500])
+    assert d.dtype == torch.float64 and abs(d.item()) < 1e-8
+    torch.testing.assert_close(
+        frechet_distance(a[:500], b[:400]), frechet_distance(b[:400], a[:500])
+    )
+
+
+def test_frechet_distance_bad_input():
+    from gentorch.metrics import frechet_distance
+
+    with pytest.raises(ValueError, match="shape"):
+        frechet_distance(torch.zeros(5, 3), torch.zeros(5, 4))
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        frechet_distance(torch.zeros(1, 3), torch.zeros(5, 3))
+    with pytest.raises(TypeError, match="floating"):
+        frechet_distance(torch.zeros(5, 3, dtype=torch.long), torch.zeros(5, 3))
