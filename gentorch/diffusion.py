@@ -407,8 +407,9 @@ class DDIMScheduler(DDPMScheduler):
     timesteps) is `DDPMScheduler`'s; ``step`` returns the same named tuple.
 
     Args:
-        num_train_timesteps, beta_schedule, beta_start, beta_end, prediction_type,
-        clip_sample, timestep_spacing: as for `DDPMScheduler`.
+        num_train_timesteps: as for `DDPMScheduler`; so are `beta_schedule`,
+            `beta_start`, `beta_end`, `prediction_type`, `clip_sample` and
+            `timestep_spacing`.
         eta: the share of DDPM's noise, >= 0 (0: deterministic).
     """
 
