@@ -151,6 +151,13 @@ def _as_timesteps(name: str, timesteps, steps: int) -> torch.Tensor:
     return timesteps.long()
 
 
+def _like(picked: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Schedule values picked per example (or one, 0-d) in x's dtype and device,
+    shaped to broadcast against x."""
+    picked = picked.to(x.dtype).to(x.device)
+    return picked if picked.ndim == 0 else expand_like(picked, x)
+
+
 class DDPMScheduler:
     """The DDPM forward process and ancestral sampling step (Ho et al. 2020).
 
@@ -261,16 +268,14 @@ class DDPMScheduler:
                 f"timesteps must be 0-d or have shape ({x.shape[0]},) (one per "
                 f"example); got {tuple(t.shape)}"
             )
-        picked = values[t.cpu()].to(x.dtype).to(x.device)
-        return picked if picked.ndim == 0 else expand_like(picked, x)
+        return _like(values[t.cpu()], x)
 
     def _alphas_cumprod_prev(self, timesteps, x: torch.Tensor) -> torch.Tensor:
         """alphabar at the step's target timestep, 1 after the last (alphabar_0 = 1)."""
         prev = self.previous_timestep(timesteps)
         with_one = torch.cat([self.alphas_cumprod, torch.ones(1, dtype=torch.float64)])
         # index -1 reads the appended 1
-        picked = with_one[prev].to(x.dtype).to(x.device)
-        return picked if picked.ndim == 0 else expand_like(picked, x)
+        return _like(with_one[prev], x)
 
     def add_noise(
         self, original_samples: torch.Tensor, noise: torch.Tensor, timesteps
@@ -345,6 +350,28 @@ class DDPMScheduler:
         ) / (1 - a_t)
         return Posterior(mean, (1 - a_s) / (1 - a_t) * beta)
 
+    def _predict(
+        self, model_output: torch.Tensor, timestep, sample: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
+        """What every step starts from: the checked 0-d timestep, the model's x_0
+        (clamped with ``clip_sample``) and eps estimates, and whether it is the last
+        step of the walk."""
+        timestep = _as_timesteps("timestep", timestep, self.num_train_timesteps)
+        if timestep.ndim:
+            raise ValueError(
+                f"timestep must be one timestep (0-d); got {tuple(timestep.shape)}"
+            )
+        x0, eps = self.convert_model_output(model_output, sample, timestep)
+        if self.clip_sample:
+            x0 = x0.clamp(-1, 1)
+        last = self.previous_timestep(timestep).item() < 0
+        return timestep, x0, eps, last
+
+    def _noise(self, sample: torch.Tensor, generator) -> torch.Tensor:
+        return randn(
+            sample.shape, generator=generator, device=sample.device, dtype=sample.dtype
+        )
+
     def step(
         self,
         model_output: torch.Tensor,
@@ -366,26 +393,16 @@ class DDPMScheduler:
             sample: x_t, shape (B, ...).
             generator: source of the added noise.
         """
-        timestep = _as_timesteps("timestep", timestep, self.num_train_timesteps)
-        if timestep.ndim:
-            raise ValueError(
-                f"timestep must be one timestep (0-d); got {tuple(timestep.shape)}"
-            )
-        x0 = self.convert_model_output(
-            model_output, sample, timestep
-        ).pred_original_sample
-        if self.clip_sample:
-            x0 = x0.clamp(-1, 1)
+        timestep, x0, _, last = self._predict(model_output, timestep, sample)
         mean, variance = self.posterior(x0, sample, timestep)
-        if self.previous_timestep(timestep).item() < 0:
+        if last:
             return DDPMSchedulerOutput(mean, x0)
         if self.variance_type == "fixed_large":
             a_t = self._gather(self.alphas_cumprod, timestep, sample)
             variance = 1 - a_t / self._alphas_cumprod_prev(timestep, sample)
-        noise = randn(
-            sample.shape, generator=generator, device=sample.device, dtype=sample.dtype
+        return DDPMSchedulerOutput(
+            mean + variance.sqrt() * self._noise(sample, generator), x0
         )
-        return DDPMSchedulerOutput(mean + variance.sqrt() * noise, x0)
 
     def __repr__(self) -> str:
         return (
@@ -445,28 +462,15 @@ class DDIMScheduler(DDPMScheduler):
         generator: torch.Generator | None = None,
     ) -> DDPMSchedulerOutput:
         """One DDIM step x_t -> x_s; noise is drawn only when eta > 0."""
-        timestep = _as_timesteps("timestep", timestep, self.num_train_timesteps)
-        if timestep.ndim:
-            raise ValueError(
-                f"timestep must be one timestep (0-d); got {tuple(timestep.shape)}"
-            )
-        x0, eps = self.convert_model_output(model_output, sample, timestep)
-        if self.clip_sample:
-            x0 = x0.clamp(-1, 1)
+        timestep, x0, eps, last = self._predict(model_output, timestep, sample)
         a_t = self._gather(self.alphas_cumprod, timestep, sample)
         a_s = self._alphas_cumprod_prev(timestep, sample)
         sigma = self.eta * ((1 - a_s) / (1 - a_t) * (1 - a_t / a_s)).sqrt()
         # 1. the estimate of x_0, 2. the direction pointing back to x_t
         prev = a_s.sqrt() * x0 + (1 - a_s - sigma**2).clamp(min=0).sqrt() * eps
-        if self.eta > 0 and self.previous_timestep(timestep).item() >= 0:
+        if self.eta > 0 and not last:
             # 3. fresh noise
-            noise = randn(
-                sample.shape,
-                generator=generator,
-                device=sample.device,
-                dtype=sample.dtype,
-            )
-            prev = prev + sigma * noise
+            prev = prev + sigma * self._noise(sample, generator)
         return DDPMSchedulerOutput(prev, x0)
 
     def __repr__(self) -> str:

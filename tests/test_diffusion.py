@@ -351,23 +351,33 @@ def test_loss_draws_timesteps_uniformly(gen):
     assert stats.chisquare(counts.numpy()).pvalue > 1e-3
 
 
-def _linear_gaussian_chain(scheduler, mu, s):
-    """Exact mean and std of DDPM samples for data N(mu, s^2) and the exact denoiser.
+def _exact_chain(scheduler, mu, s, kind):
+    """Exact mean and std of samples for data N(mu, s^2) and the exact denoiser.
 
-    Every step is linear in x_t: E[x_0 | x_t] = mu + k (x_t - sqrt(a) mu) with
-    k = sqrt(a) s^2 / (a s^2 + 1 - a), then x_s = c0 x0_hat + ct x_t + sigma z.
+    Every step is linear in x_t: x0_hat = E[x_0 | x_t] = mu + k (x_t - sqrt(a) mu)
+    with k = sqrt(a) s^2 / (a s^2 + 1 - a). "ddpm": x_s = c0 x0_hat + ct x_t +
+    sigma z (the posterior); "ddim": x_s = sqrt(a_s) x0_hat + sqrt(1 - a_s) eps_hat,
+    eps_hat = (x_t - sqrt(a) x0_hat) / sqrt(1 - a).
     """
     mean, var = 0.0, 1.0
     for t in scheduler.timesteps.tolist():
         prev = scheduler.previous_timestep(t).item()
         a = scheduler.alphas_cumprod[t].item()
         a_s = 1.0 if prev < 0 else scheduler.alphas_cumprod[prev].item()
-        beta = 1 - a / a_s
-        c0 = math.sqrt(a_s) * beta / (1 - a)
-        ct = math.sqrt(1 - beta) * (1 - a_s) / (1 - a)
         k = math.sqrt(a) * s**2 / (a * s**2 + 1 - a)
-        slope, offset = c0 * k + ct, c0 * (mu - k * math.sqrt(a) * mu)
-        noise_var = 0.0 if prev < 0 else (1 - a_s) / (1 - a) * beta
+        x0_slope, x0_offset = k, mu - k * math.sqrt(a) * mu
+        if kind == "ddpm":
+            beta = 1 - a / a_s
+            c0 = math.sqrt(a_s) * beta / (1 - a)
+            ct = math.sqrt(1 - beta) * (1 - a_s) / (1 - a)
+            slope, offset = c0 * x0_slope + ct, c0 * x0_offset
+            noise_var = 0.0 if prev < 0 else (1 - a_s) / (1 - a) * beta
+        else:
+            eps_slope = (1 - math.sqrt(a) * x0_slope) / math.sqrt(1 - a)
+            eps_offset = -math.sqrt(a) * x0_offset / math.sqrt(1 - a)
+            slope = math.sqrt(a_s) * x0_slope + math.sqrt(1 - a_s) * eps_slope
+            offset = math.sqrt(a_s) * x0_offset + math.sqrt(1 - a_s) * eps_offset
+            noise_var = 0.0
         mean, var = slope * mean + offset, slope**2 * var + noise_var
     return mean, math.sqrt(var)
 
@@ -379,7 +389,7 @@ def test_sampling_with_the_exact_denoiser_follows_the_linear_gaussian_chain(gen,
     oracle = GaussianOracle(scheduler, mu, s)
     x = sample(oracle, scheduler, (n, 2), num_inference_steps=steps, generator=gen)
     assert x.shape == (n, 2) and x.dtype == F64
-    mean, std = _linear_gaussian_chain(scheduler, mu, s)
+    mean, std = _exact_chain(scheduler, mu, s, "ddpm")
     assert (x.mean() - mean).abs() < 5 * std / math.sqrt(2 * n)
     assert (x.std() - std).abs() < 5 * std / math.sqrt(4 * n)
     if steps is None:
@@ -567,33 +577,13 @@ def test_ddim_with_eta_one_and_every_step_is_ddpm(gen):
         torch.testing.assert_close(a.prev_sample, b.prev_sample, rtol=1e-9, atol=1e-9)
 
 
-def _ddim_chain(scheduler, mu, s):
-    """Exact mean and std of deterministic DDIM samples for data N(mu, s^2) and the
-    exact denoiser: every step is linear in x_t, x_s = slope x_t + offset."""
-    mean, var = 0.0, 1.0
-    for t in scheduler.timesteps.tolist():
-        prev = scheduler.previous_timestep(t).item()
-        a = scheduler.alphas_cumprod[t].item()
-        a_s = 1.0 if prev < 0 else scheduler.alphas_cumprod[prev].item()
-        k = math.sqrt(a) * s**2 / (a * s**2 + 1 - a)
-        # x0_hat = mu + k (x_t - sqrt(a) mu)
-        # eps_hat = (x_t - sqrt(a) x0_hat) / sqrt(1 - a)
-        x0_slope, x0_offset = k, mu - k * math.sqrt(a) * mu
-        eps_slope = (1 - math.sqrt(a) * x0_slope) / math.sqrt(1 - a)
-        eps_offset = -math.sqrt(a) * x0_offset / math.sqrt(1 - a)
-        slope = math.sqrt(a_s) * x0_slope + math.sqrt(1 - a_s) * eps_slope
-        offset = math.sqrt(a_s) * x0_offset + math.sqrt(1 - a_s) * eps_offset
-        mean, var = slope * mean + offset, slope**2 * var
-    return mean, math.sqrt(var)
-
-
 @pytest.mark.parametrize("steps", [None, 50])
 def test_ddim_sampling_with_the_exact_denoiser_follows_the_linear_chain(gen, steps):
     scheduler = DDIMScheduler(1000, beta_schedule="cosine")
     mu, s, n = 0.5, 0.3, 20_000
     oracle = GaussianOracle(scheduler, mu, s)
     x = sample(oracle, scheduler, (n, 2), num_inference_steps=steps, generator=gen)
-    mean, std = _ddim_chain(scheduler, mu, s)
+    mean, std = _exact_chain(scheduler, mu, s, "ddim")
     assert (x.mean() - mean).abs() < 5 * std / math.sqrt(2 * n)
     assert (x.std() - std).abs() < 5 * std / math.sqrt(4 * n)
     if steps is None:
