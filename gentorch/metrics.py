@@ -228,6 +228,11 @@ def frechet_distance(
             "features_a and features_b need at least 2 rows each for a covariance; "
             f"got {len(features_a)} and {len(features_b)}"
         )
+    for name, features in (("features_a", features_a), ("features_b", features_b)):
+        if not torch.isfinite(features).all():
+            raise ValueError(
+                f"{name} must be finite; got NaN or inf (diverged samples?)"
+            )
     a, b = features_a.double(), features_b.double()
     cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
     values, vectors = torch.linalg.eigh(cov_a)

@@ -9,10 +9,12 @@ import pytest
 import torch
 
 from gentorch.diffusion import (
+    ClassifierGuided,
     DDIMScheduler,
     DDPMScheduler,
     betas_for_schedule,
     diffusion_loss,
+    invert,
     sample,
 )
 
@@ -624,3 +626,114 @@ def test_classifier_free_guidance_combines_the_two_outputs():
     torch.testing.assert_close(out[3.0][:, 0], torch.tensor([3.0, 9.0]))
     with pytest.raises(ValueError, match="needs class_labels"):
         sample(_LabelModel(), scheduler, (2, 3), guidance_scale=2.0)
+
+
+@pytest.mark.parametrize("prediction_type", ["epsilon", "sample", "v_prediction"])
+def test_from_epsilon_inverts_convert_model_output(gen, prediction_type):
+    scheduler = DDPMScheduler(100, prediction_type=prediction_type)
+    x = torch.randn(4, 3, generator=gen, dtype=F64)
+    eps = torch.randn(4, 3, generator=gen, dtype=F64)
+    t = torch.tensor([0, 10, 50, 99])
+    output = scheduler._from_epsilon(eps, x, t)
+    torch.testing.assert_close(
+        scheduler.convert_model_output(output, x, t).pred_noise, eps
+    )
+
+
+@pytest.mark.parametrize("prediction_type", ["epsilon", "sample", "v_prediction"])
+def test_inverse_step_undoes_the_ddim_step_given_the_same_noise_estimate(
+    gen, prediction_type
+):
+    # one step each way with the same eps_hat: x_s -> x_t -> x_s exactly
+    scheduler = DDIMScheduler(
+        200, beta_schedule="cosine", prediction_type=prediction_type
+    )
+    scheduler.set_timesteps(20)
+    for t in scheduler.timesteps.tolist():
+        x_s = torch.randn(5, 2, generator=gen, dtype=F64)
+        eps = torch.randn(5, 2, generator=gen, dtype=F64)
+        up = scheduler.inverse_step(scheduler._from_epsilon(eps, x_s, t), t, x_s)
+        x_t = up.prev_sample
+        down = scheduler.step(scheduler._from_epsilon(eps, x_t, t), t, x_t)
+        torch.testing.assert_close(down.prev_sample, x_s, rtol=1e-9, atol=1e-9)
+        # both directions read the same estimate of x_0
+        torch.testing.assert_close(down.pred_original_sample, up.pred_original_sample)
+
+
+def test_invert_is_the_probability_flow_map_of_gaussian_data(gen):
+    # for data N(mu, s^2) the exact deterministic map from data to noise is
+    # x_T = (x_0 - mu) / s; DDIM with the exact denoiser follows it up to a
+    # discretisation error that shrinks in proportion to the step
+    scheduler = DDIMScheduler(1000, beta_schedule="cosine")
+    mu, s = 0.5, 0.3
+    oracle = GaussianOracle(scheduler, mu, s)
+    x0 = mu + s * torch.randn(500, 2, generator=gen, dtype=F64)
+    errors = {}
+    for steps in (100, 1000):
+        z = invert(oracle, scheduler, x0, num_inference_steps=steps)
+        errors[steps] = (z - (x0 - mu) / s).abs().max().item()
+    assert errors[1000] < 0.02
+    assert errors[1000] < errors[100] / 5
+    back = sample(oracle, scheduler, z.shape, noise=z)
+    torch.testing.assert_close(back, x0, rtol=0, atol=1e-2)
+    path = invert(oracle, scheduler, x0, num_inference_steps=10, return_trajectory=True)
+    assert path.trajectory.shape == (11, 500, 2)
+    torch.testing.assert_close(path.trajectory[0], x0)
+    assert path.timesteps.tolist() == sorted(path.timesteps.tolist())
+
+
+def test_bad_inversion_arguments():
+    oracle = GaussianOracle(DDPMScheduler(10, beta_start=0.1, beta_end=0.9), 0.0, 1.0)
+    x0 = torch.zeros(2, 2, dtype=F64)
+    with pytest.raises(TypeError, match="DDIMScheduler"):
+        invert(oracle, DDPMScheduler(10, beta_start=0.1, beta_end=0.9), x0)
+    with pytest.raises(ValueError, match="eta == 0"):
+        invert(oracle, DDIMScheduler(10, beta_start=0.1, beta_end=0.9, eta=1.0), x0)
+    with pytest.raises(ValueError, match="noise"):
+        sample(
+            oracle,
+            DDPMScheduler(10, beta_start=0.1, beta_end=0.9),
+            (2, 2),
+            noise=torch.zeros(3, 2, dtype=F64),
+        )
+
+
+class _LinearClassifier(torch.nn.Module):
+    """logits = W x, whose log-softmax gradient is W_y - sum_k p_k W_k."""
+
+    def __init__(self, weight):
+        super().__init__()
+        self.weight = torch.nn.Parameter(weight)
+
+    def forward(self, x, t):
+        return x @ self.weight.T
+
+
+@pytest.mark.parametrize("prediction_type", ["epsilon", "sample", "v_prediction"])
+def test_classifier_guidance_moves_the_noise_estimate_along_the_gradient(
+    gen, prediction_type
+):
+    scheduler = DDPMScheduler(
+        100, beta_schedule="cosine", prediction_type=prediction_type
+    )
+    weight = torch.randn(3, 2, generator=gen, dtype=F64)
+    model = GaussianOracle(scheduler, 0.2, 0.7)
+    x = torch.randn(6, 2, generator=gen, dtype=F64)
+    t = torch.tensor([0, 5, 30, 60, 90, 99])
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    guided = ClassifierGuided(model, _LinearClassifier(weight), scheduler, scale=2.5)
+    with torch.no_grad():
+        out = guided(x, t, y)
+    probs = (x @ weight.T).softmax(-1)
+    grad = weight[y] - probs @ weight
+    a = scheduler.alphas_cumprod[t][:, None]
+    # the model's output read as a noise estimate, moved along the gradient
+    eps = scheduler.convert_model_output(model(x, t), x, t).pred_noise
+    expected = eps - 2.5 * (1 - a).sqrt() * grad
+    read = scheduler.convert_model_output(out, x, t).pred_noise
+    torch.testing.assert_close(read, expected)
+    torch.testing.assert_close(guided(x, t), model(x, t))
+    with pytest.raises(ValueError, match="scale"):
+        ClassifierGuided(model, _LinearClassifier(weight), scheduler, scale=-1.0)
+    with pytest.raises(TypeError, match="classifier"):
+        ClassifierGuided(model, lambda x, t: x, scheduler)

@@ -226,3 +226,5 @@ def test_frechet_distance_bad_input():
         frechet_distance(torch.zeros(1, 3), torch.zeros(5, 3))
     with pytest.raises(TypeError, match="floating"):
         frechet_distance(torch.zeros(5, 3, dtype=torch.long), torch.zeros(5, 3))
+    with pytest.raises(ValueError, match="finite"):
+        frechet_distance(torch.full((5, 3), float("nan")), torch.zeros(5, 3))

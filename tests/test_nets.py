@@ -436,7 +436,7 @@ def test_discretized_logistic_head_splits_and_clamps():
 
 # --- denoisers ------------------------------------------------------------------------
 
-from gentorch.nets import DenoisingMLP, UNet  # noqa: E402
+from gentorch.nets import DenoisingMLP, NoisyClassifier, UNet  # noqa: E402
 
 
 def _wake(model):
@@ -501,6 +501,22 @@ def test_denoising_mlp_is_a_per_example_function():
     torch.testing.assert_close(together, alone)
 
 
+def test_noisy_classifier_gives_logits_that_depend_on_the_timestep():
+    torch.manual_seed(0)
+    model = NoisyClassifier(64, 10, hidden=(32, 32), time_dim=16)
+    x = torch.randn(5, 1, 8, 8)
+    logits = model(x, torch.full((5,), 3))
+    assert logits.shape == (5, 10)
+    assert not torch.allclose(logits, model(x, torch.full((5,), 900)))
+    # its body is the denoiser's, with a class head
+    alone = torch.cat([model(x[i : i + 1], 3) for i in range(5)])
+    torch.testing.assert_close(logits, alone)
+    logits.logsumexp(-1).sum().backward()
+    assert all(
+        p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters()
+    )
+
+
 def test_unet_on_28x28_and_float64():
     torch.manual_seed(0)
     model = _wake(UNet(image_size=28, channels=(8, 16, 16)).double())
@@ -526,6 +542,7 @@ def test_unet_sees_the_whole_8x8_image():
         (lambda: DenoisingMLP(2, time_dim=5), ValueError, "even"),
         (lambda: DenoisingMLP(2, num_classes=0), ValueError, "num_classes"),
         (lambda: DenoisingMLP(2, dropout=1.0), ValueError, "dropout"),
+        (lambda: NoisyClassifier(64, 1), ValueError, "num_classes"),
         (lambda: UNet(image_size=10, channels=(8, 8, 8)), ValueError, "divisible by"),
         (lambda: UNet(image_size=8, channels=(12,)), ValueError, "multiples of groups"),
         (lambda: UNet(image_size=8.0), TypeError, "image_size"),

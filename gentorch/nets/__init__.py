@@ -8,14 +8,15 @@
 * `gentorch.nets.embedding`: the sinusoidal timestep embedding of diffusion models.
 * `gentorch.nets.denoisers`: time-conditioned networks for diffusion models, an
   `DenoisingMLP` for 2-D points and flattened small images and a small `UNet`, both
-  with an optional class label.
+  with an optional class label, and `NoisyClassifier`, a classifier of noisy data
+  told the timestep (for classifier guidance).
 
 Each name is also ``gt.nets.<name>``. Plain networks keep their layers in an
 `nn.Sequential` called `net`, so ``print(model)`` shows the whole architecture. Devices
 and dtypes follow the parameters and the input: move a module with ``.to(device)``.
 """
 
-from gentorch.nets.denoisers import DenoisingMLP, UNet
+from gentorch.nets.denoisers import DenoisingMLP, NoisyClassifier, UNet
 from gentorch.nets.embedding import SinusoidalEmbedding, sinusoidal_embedding
 from gentorch.nets.images import (
     ConvDecoder,
@@ -34,6 +35,7 @@ __all__ = [
     "MLP",
     "MLPDecoder",
     "MLPEncoder",
+    "NoisyClassifier",
     "SinusoidalEmbedding",
     "UNet",
     "sinusoidal_embedding",

@@ -9,6 +9,8 @@ networks start with a zero output layer, so an untrained model predicts 0.
 
 * `DenoisingMLP`: for 2-D points and for small images flattened to vectors (the
   8x8 digits on a CPU).
+* `NoisyClassifier`: the same MLP body with class logits out, the noise-aware
+  classifier of classifier guidance.
 * `UNet`: a small convolutional UNet (residual blocks with group normalisation, one
   skip connection per resolution, no attention) for images, e.g. MNIST on a GPU.
 """
@@ -24,7 +26,7 @@ from gentorch._checks import check_int, check_number, check_tensor
 from gentorch.nets.embedding import SinusoidalEmbedding
 from gentorch.nets.mlp import _widths
 
-__all__ = ["DenoisingMLP", "UNet"]
+__all__ = ["DenoisingMLP", "NoisyClassifier", "UNet"]
 
 
 class _TimeEmbedding(nn.Module):
@@ -146,6 +148,10 @@ class DenoisingMLP(nn.Module):
         t: torch.Tensor | int,
         class_labels: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        return self.output(self._hidden(x, t, class_labels)).view_as(x)
+
+    def _hidden(self, x, t, class_labels) -> torch.Tensor:
+        """The last hidden layer, (B, hidden[-1])."""
         check_tensor("x", x, floating=True)
         if x.ndim < 2 or x[0].numel() != self.dim:
             raise ValueError(
@@ -156,7 +162,42 @@ class DenoisingMLP(nn.Module):
         h = x.flatten(1)  # (B, ...) -> (B, dim)
         for layer, projection in zip(self.layers, self.time_projections, strict=True):
             h = self.dropout(self.activation(layer(h) + projection(emb)))
-        return self.output(h).view_as(x)
+        return h
+
+
+class NoisyClassifier(DenoisingMLP):
+    """logits = W h_L(x_t, t) + b: a classifier of noisy data x_t, told the timestep.
+
+    The classifier of classifier guidance (Dhariwal & Nichol 2021): trained on x_t
+    = `add_noise`(x_0, eps, t) at every t, so its gradient grad_x log p(y | x_t, t)
+    means something at every noise level. The body is `DenoisingMLP`'s (the time
+    embedding added in every hidden layer); only the output layer differs.
+
+    Args:
+        dim: numbers per example (64 for 8x8 images).
+        num_classes: the number of classes (logits out).
+        hidden, time_dim, dropout: as for `DenoisingMLP`.
+
+    Shapes:
+        x: (B, ...) with dim numbers per example; t: (B,), () or an int;
+        output: (B, num_classes) logits.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        num_classes: int,
+        *,
+        hidden: Sequence[int] = (256, 256),
+        time_dim: int = 128,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__(dim, hidden=hidden, time_dim=time_dim, dropout=dropout)
+        self.num_classes = check_int("num_classes", num_classes, minimum=2)
+        self.output = nn.Linear(self.layers[-1].out_features, self.num_classes)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor | int) -> torch.Tensor:
+        return self.output(self._hidden(x, t, None))
 
 
 class _ResBlock(nn.Module):

@@ -1,31 +1,26 @@
-"""Gaussian diffusion: noise schedules, the DDPM scheduler, its loss and sampling loop.
+"""Noise schedules and the DDPM scheduler: the forward process and the ancestral step.
 
 The forward process adds Gaussian noise in T small steps,
 q(x_t | x_{t-1}) = N(sqrt(1 - beta_t) x_{t-1}, beta_t I), so that
 q(x_t | x_0) = N(sqrt(alphabar_t) x_0, (1 - alphabar_t) I) with
-alphabar_t = prod_{s <= t} (1 - beta_s) (Ho et al. 2020, eq. 2 and 4). A network
-learns to undo one step at a time. The names and argument order follow the
-`diffusers` library: `DDPMScheduler` (``betas``, ``alphas_cumprod``, ``add_noise``,
-``set_timesteps``, ``timesteps``, ``step``); Ho et al.'s code calls ``add_noise``
-``q_sample`` and ``step`` ``p_sample``. `DDIMScheduler` takes Song et al.'s (2021)
-faster, optionally deterministic steps on the same schedule.
+alphabar_t = prod_{s <= t} (1 - beta_s) (Ho et al. 2020, eq. 2 and 4). The names and
+argument order follow the `diffusers` library: `DDPMScheduler` (``betas``,
+``alphas_cumprod``, ``add_noise``, ``set_timesteps``, ``timesteps``, ``step``); Ho et
+al.'s code calls ``add_noise`` ``q_sample`` and ``step`` ``p_sample``.
 
 **Timesteps are 0-indexed**: code timestep t is the paper's t + 1, so ``betas[0]`` is
 the paper's beta_1 and ``alphas_cumprod[T - 1]`` its alphabar_T.
 
 Schedules are computed in float64 and cast to the data's dtype and device at use.
-`diffusion_loss` (per example) and `sample` take the network as an argument.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
 from typing import Literal, NamedTuple, get_args
 
 import torch
-from torch import nn
 
 from gentorch._checks import (
     check_bool,
@@ -34,18 +29,17 @@ from gentorch._checks import (
     check_number,
     check_tensor,
 )
-from gentorch.utils import eval_mode, expand_like, rand, randn
+from gentorch.utils import expand_like, randn
 
 __all__ = [
-    "DDIMScheduler",
+    "BetaSchedule",
     "DDPMScheduler",
     "DDPMSchedulerOutput",
     "Posterior",
     "Prediction",
-    "SampleTrajectory",
+    "PredictionType",
+    "TimestepSpacing",
     "betas_for_schedule",
-    "diffusion_loss",
-    "sample",
 ]
 
 BetaSchedule = Literal["linear", "cosine", "sigmoid"]
@@ -149,6 +143,16 @@ def _as_timesteps(name: str, timesteps, steps: int) -> torch.Tensor:
             f"got values from {timesteps.min().item()} to {timesteps.max().item()}"
         )
     return timesteps.long()
+
+
+def _one_timestep(timestep, steps: int) -> torch.Tensor:
+    """A step's timestep: checked, 0-d int64."""
+    timestep = _as_timesteps("timestep", timestep, steps)
+    if timestep.ndim:
+        raise ValueError(
+            f"timestep must be one timestep (0-d); got {tuple(timestep.shape)}"
+        )
+    return timestep
 
 
 def _like(picked: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -325,6 +329,18 @@ class DDPMScheduler:
             eps = (1 - a).sqrt() * sample + a.sqrt() * model_output
         return Prediction(x0, eps)
 
+    def _from_epsilon(
+        self, eps: torch.Tensor, sample: torch.Tensor, timesteps
+    ) -> torch.Tensor:
+        """The model output of this prediction type that `convert_model_output`
+        reads as `eps` at x_t = `sample` (its inverse in eps)."""
+        a = self._gather(self.alphas_cumprod, timesteps, sample)
+        if self.prediction_type == "epsilon":
+            return eps
+        if self.prediction_type == "sample":
+            return (sample - (1 - a).sqrt() * eps) / a.sqrt()
+        return (eps - (1 - a).sqrt() * sample) / a.sqrt()
+
     def posterior(
         self, original_sample: torch.Tensor, sample: torch.Tensor, timesteps
     ) -> Posterior:
@@ -356,11 +372,7 @@ class DDPMScheduler:
         """What every step starts from: the checked 0-d timestep, the model's x_0
         (clamped with ``clip_sample``) and eps estimates, and whether it is the last
         step of the walk."""
-        timestep = _as_timesteps("timestep", timestep, self.num_train_timesteps)
-        if timestep.ndim:
-            raise ValueError(
-                f"timestep must be one timestep (0-d); got {tuple(timestep.shape)}"
-            )
+        timestep = _one_timestep(timestep, self.num_train_timesteps)
         x0, eps = self.convert_model_output(model_output, sample, timestep)
         if self.clip_sample:
             x0 = x0.clamp(-1, 1)
@@ -411,215 +423,3 @@ class DDPMScheduler:
             f"{self.prediction_type!r}, variance_type={self.variance_type!r}, "
             f"num_inference_steps={self.num_inference_steps})"
         )
-
-
-class DDIMScheduler(DDPMScheduler):
-    """DDIM steps (Song et al. 2021, eq. 12) on the schedule of a `DDPMScheduler`.
-
-    x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps_hat + sigma z, with
-    sigma = eta sqrt((1 - abar_s) / (1 - abar_t)) sqrt(1 - abar_t / abar_s): the same
-    marginals q(x_t | x_0) as DDPM, so a model trained for DDPM serves unchanged.
-    ``eta=0`` is deterministic; ``eta=1`` with every step is DDPM's ancestral step.
-    Everything else (schedules, ``add_noise``, ``set_timesteps``, 0-indexed
-    timesteps) is `DDPMScheduler`'s; ``step`` returns the same named tuple.
-
-    Args:
-        num_train_timesteps: as for `DDPMScheduler`; so are `beta_schedule`,
-            `beta_start`, `beta_end`, `prediction_type`, `clip_sample` and
-            `timestep_spacing`.
-        eta: the share of DDPM's noise, >= 0 (0: deterministic).
-    """
-
-    def __init__(
-        self,
-        num_train_timesteps: int = 1000,
-        *,
-        beta_schedule: BetaSchedule = "linear",
-        beta_start: float = 1e-4,
-        beta_end: float = 0.02,
-        prediction_type: PredictionType = "epsilon",
-        clip_sample: bool = False,
-        timestep_spacing: TimestepSpacing = "leading",
-        eta: float = 0.0,
-    ) -> None:
-        self.eta = check_number("eta", eta, low=0.0)
-        super().__init__(
-            num_train_timesteps,
-            beta_schedule=beta_schedule,
-            beta_start=beta_start,
-            beta_end=beta_end,
-            prediction_type=prediction_type,
-            clip_sample=clip_sample,
-            timestep_spacing=timestep_spacing,
-        )
-
-    def step(
-        self,
-        model_output: torch.Tensor,
-        timestep: torch.Tensor | int,
-        sample: torch.Tensor,
-        *,
-        generator: torch.Generator | None = None,
-    ) -> DDPMSchedulerOutput:
-        """One DDIM step x_t -> x_s; noise is drawn only when eta > 0."""
-        timestep, x0, eps, last = self._predict(model_output, timestep, sample)
-        a_t = self._gather(self.alphas_cumprod, timestep, sample)
-        a_s = self._alphas_cumprod_prev(timestep, sample)
-        sigma = self.eta * ((1 - a_s) / (1 - a_t) * (1 - a_t / a_s)).sqrt()
-        # 1. the estimate of x_0, 2. the direction pointing back to x_t
-        prev = a_s.sqrt() * x0 + (1 - a_s - sigma**2).clamp(min=0).sqrt() * eps
-        if self.eta > 0 and not last:
-            # 3. fresh noise
-            prev = prev + sigma * self._noise(sample, generator)
-        return DDPMSchedulerOutput(prev, x0)
-
-    def __repr__(self) -> str:
-        return (
-            f"DDIMScheduler(num_train_timesteps={self.num_train_timesteps}, "
-            f"beta_schedule={self.beta_schedule!r}, prediction_type="
-            f"{self.prediction_type!r}, eta={self.eta:g}, "
-            f"num_inference_steps={self.num_inference_steps})"
-        )
-
-
-class SampleTrajectory(NamedTuple):
-    """What `sample` returns with ``return_trajectory=True``.
-
-    * ``sample``: the final x_0, (B, ...).
-    * ``trajectory``: x_T, then x after each step, (steps + 1, B, ...).
-    * ``pred_original_samples``: the estimate of x_0 at each step, (steps, B, ...).
-    * ``timesteps``: the timestep of each step, (steps,), int64.
-    """
-
-    sample: torch.Tensor
-    trajectory: torch.Tensor
-    pred_original_samples: torch.Tensor
-    timesteps: torch.Tensor
-
-
-Model = Callable[..., torch.Tensor]
-
-
-def _call(model: Model, x: torch.Tensor, t: torch.Tensor, class_labels):
-    if class_labels is None:
-        return model(x, t)
-    return model(x, t, class_labels)
-
-
-def diffusion_loss(
-    model: Model,
-    scheduler: DDPMScheduler,
-    x0: torch.Tensor,
-    *,
-    class_labels: torch.Tensor | None = None,
-    timesteps: torch.Tensor | None = None,
-    noise: torch.Tensor | None = None,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
-    """L_simple = ||eps - eps_theta(sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps, t)||^2.
-
-    Ho et al. (2020, eq. 14) with t ~ Uniform{0, ..., T-1} and eps ~ N(0, I); the
-    target is x_0 or v instead of eps for those prediction types. It is the ELBO's
-    sum of KL terms with their weights dropped, so it is a squared error, summed
-    over data dimensions, not a number of nats.
-
-    Args:
-        model: ``model(x_t, t)`` (or ``model(x_t, t, class_labels)``) -> x_t's shape.
-        scheduler: gives the schedule and the prediction type.
-        x0: clean data, (B, ...).
-        class_labels: passed to the model when given, (B,) int64.
-        timesteps: one per example, (B,) int64; drawn uniformly when None.
-        noise: eps, x0's shape; drawn when None.
-        generator: source of the timesteps and noise that are drawn.
-
-    Returns:
-        The loss per example, shape (B,).
-    """
-    check_tensor("x0", x0, floating=True)
-    if x0.ndim < 1 or x0.shape[0] == 0:
-        raise ValueError(
-            f"x0 must have shape (B, ...) with B >= 1; got {tuple(x0.shape)}"
-        )
-    batch = x0.shape[0]
-    if timesteps is None:
-        u = rand((batch,), generator=generator, device=x0.device, dtype=torch.float64)
-        timesteps = (u * scheduler.num_train_timesteps).long()
-    if noise is None:
-        noise = randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
-    xt = scheduler.add_noise(x0, noise, timesteps)
-    output = _call(model, xt, timesteps.to(x0.device), class_labels)
-    if scheduler.prediction_type == "epsilon":
-        target = noise
-    elif scheduler.prediction_type == "sample":
-        target = x0
-    else:
-        target = scheduler.get_velocity(x0, noise, timesteps)
-    check_tensor("model output", output, shape=x0.shape, floating=True)
-    return (output - target).pow(2).flatten(1).sum(1)
-
-
-@torch.no_grad()
-def sample(
-    model: nn.Module,
-    scheduler: DDPMScheduler,
-    shape: tuple[int, ...],
-    *,
-    class_labels: torch.Tensor | None = None,
-    guidance_scale: float | None = None,
-    num_inference_steps: int | None = None,
-    generator: torch.Generator | None = None,
-    return_trajectory: bool = False,
-) -> torch.Tensor | SampleTrajectory:
-    """x_T ~ N(0, I), then x <- scheduler.step(model(x, t), t, x) for t in timesteps.
-
-    Ho et al.'s Algorithm 2 with any scheduler that has ``timesteps`` and ``step``.
-    The model runs in eval mode without gradients; the noise is drawn on the
-    generator's device and lives on the model's device, in its dtype.
-
-    Args:
-        model: the trained network, an `nn.Module` called as in `diffusion_loss`.
-        scheduler: its ``timesteps`` are walked (set with `num_inference_steps`).
-        shape: (B, ...), the shape of the samples.
-        class_labels: (B,) int64 labels for a conditional model.
-        guidance_scale: classifier-free guidance (Ho & Salimans 2022) with
-            diffusers' convention: the output is u + guidance_scale (c - u), c
-            the output given `class_labels` and u without them (the model's null
-            label), so guidance_scale = 1 + w for the paper's weight w; 1 is plain
-            conditional sampling. None (default): no guidance, one call per step.
-        num_inference_steps: call ``scheduler.set_timesteps`` first when given.
-        generator: source of x_T and of every step's noise.
-        return_trajectory: also return every intermediate x and estimate of x_0.
-
-    Returns:
-        The samples (B, ...), or a `SampleTrajectory` with ``return_trajectory``.
-    """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
-    check_bool("return_trajectory", return_trajectory)
-    if guidance_scale is not None:
-        guidance_scale = check_number("guidance_scale", guidance_scale)
-        if class_labels is None:
-            raise ValueError("guidance_scale needs class_labels to guide towards")
-    if num_inference_steps is not None:
-        scheduler.set_timesteps(num_inference_steps)
-    parameter = next(model.parameters())
-    x = randn(
-        shape, generator=generator, device=parameter.device, dtype=parameter.dtype
-    )
-    xs, x0s = [x], []
-    with eval_mode(model):
-        for t in scheduler.timesteps:
-            t_batch = torch.full((x.shape[0],), int(t), device=x.device)
-            output = _call(model, x, t_batch, class_labels)
-            if guidance_scale is not None:
-                unconditional = _call(model, x, t_batch, None)
-                output = unconditional + guidance_scale * (output - unconditional)
-            x, x0 = scheduler.step(output, t, x, generator=generator)
-            if return_trajectory:
-                xs.append(x)
-                x0s.append(x0)
-    if not return_trajectory:
-        return x
-    return SampleTrajectory(
-        x, torch.stack(xs), torch.stack(x0s), scheduler.timesteps.clone()
-    )
