@@ -234,7 +234,11 @@ def frechet_distance(
                 f"{name} must be finite; got NaN or inf (diverged samples?)"
             )
     a, b = features_a.double(), features_b.double()
-    cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
+    # (D, D); torch.cov returns a 0-d tensor for one feature
+    cov_a, cov_b = (
+        torch.cov(a.T).reshape(a.shape[1], -1),
+        torch.cov(b.T).reshape(b.shape[1], -1),
+    )
     values, vectors = torch.linalg.eigh(cov_a)
     # S_a^(1/2) = V diag(sqrt(lambda)) V^T
     root_a = vectors @ torch.diag(values.clamp(min=0).sqrt()) @ vectors.T

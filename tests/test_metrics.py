@@ -217,6 +217,17 @@ def test_frechet_distance_closed_form_and_invariants():
     )
 
 
+def test_frechet_distance_of_one_feature_is_the_1d_closed_form():
+    from gentorch.metrics import frechet_distance
+
+    gen = torch.Generator().manual_seed(0)
+    a = 1.0 + 2.0 * torch.randn(50_000, 1, generator=gen, dtype=torch.float64)
+    b = -0.5 + 0.5 * torch.randn(50_000, 1, generator=gen, dtype=torch.float64)
+    # (mu_a - mu_b)^2 + (sigma_a - sigma_b)^2 with the samples' own moments
+    expected = (a.mean() - b.mean()) ** 2 + (a.std() - b.std()) ** 2
+    torch.testing.assert_close(frechet_distance(a, b), expected)
+
+
 def test_frechet_distance_bad_input():
     from gentorch.metrics import frechet_distance
 
