@@ -8,6 +8,7 @@ trains afresh; every other test reads the cached weights.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -239,3 +240,111 @@ def test_frechet_distance_bad_input():
         frechet_distance(torch.zeros(5, 3, dtype=torch.long), torch.zeros(5, 3))
     with pytest.raises(ValueError, match="finite"):
         frechet_distance(torch.full((5, 3), float("nan")), torch.zeros(5, 3))
+
+
+def test_inception_score_matches_torchmetrics_and_its_bounds():
+    from gentorch.metrics import inception_score
+
+    tm_inception = pytest.importorskip("torchmetrics.image.inception")
+
+    class Identity(torch.nn.Module):
+        def forward(self, x):
+            return x
+
+    gen = torch.Generator().manual_seed(0)
+    logits = 3 * torch.randn(400, 10, generator=gen, dtype=torch.float64)
+    with warnings.catch_warnings():
+        # torchmetrics warns that it keeps every feature, and that the std of one
+        # split is undefined; only the mean is compared
+        warnings.simplefilter("ignore")
+        reference = tm_inception.InceptionScore(feature=Identity(), splits=1)
+        reference.update(logits)
+        expected = reference.compute()[0]
+    torch.testing.assert_close(inception_score(logits), expected, rtol=1e-6, atol=0)
+    # one class for every sample, or no confidence at all: IS = 1
+    same = torch.zeros(50, 10, dtype=torch.float64)
+    torch.testing.assert_close(inception_score(same), torch.tensor(1.0).double())
+    # confident and evenly spread over the K classes: IS = K
+    even = 50.0 * torch.eye(10, dtype=torch.float64).repeat(5, 1)
+    torch.testing.assert_close(
+        inception_score(even), torch.tensor(10.0).double(), rtol=1e-6, atol=0
+    )
+
+
+def test_psnr_matches_torchmetrics_and_the_closed_form():
+    from gentorch.metrics import psnr
+
+    tm_image = pytest.importorskip("torchmetrics.image")
+    gen = torch.Generator().manual_seed(0)
+    x = 2 * torch.rand(6, 1, 8, 8, generator=gen, dtype=torch.float64) - 1
+    y = (x + 0.1 * torch.randn(x.shape, generator=gen, dtype=torch.float64)).clamp(
+        -1, 1
+    )
+    reference = tm_image.PeakSignalNoiseRatio(
+        data_range=2.0, reduction=None, dim=(1, 2, 3)
+    )
+    reference.update(x, y)
+    torch.testing.assert_close(
+        psnr(x, y, data_range=2.0), reference.compute().double(), rtol=1e-6, atol=0
+    )
+    # an offset of c everywhere: MSE = c^2, PSNR = 20 log10(range / c)
+    out = psnr(x + 0.25, x, data_range=2.0)
+    torch.testing.assert_close(
+        out, torch.full((6,), 20 * math.log10(2 / 0.25)).double()
+    )
+    assert psnr(x, x, data_range=2.0).isinf().all()
+
+
+def _brute_force_precision_recall(real, fake, k):
+    def covered(points, centres):
+        inside = []
+        for p in points:
+            hit = False
+            for c in centres:
+                others = sorted(float((c - o).norm()) for o in centres)
+                if float((p - c).norm()) <= others[k]:
+                    hit = True
+                    break
+            inside.append(hit)
+        return sum(inside) / len(inside)
+
+    return covered(fake, real), covered(real, fake)
+
+
+def test_precision_recall_against_brute_force_and_extreme_cases():
+    from gentorch.metrics import precision_recall
+
+    gen = torch.Generator().manual_seed(0)
+    real = torch.randn(40, 3, generator=gen, dtype=torch.float64)
+    fake = 0.5 + 1.5 * torch.randn(30, 3, generator=gen, dtype=torch.float64)
+    ours = precision_recall(real, fake, k=3)
+    expected = _brute_force_precision_recall(real, fake, 3)
+    assert ours.precision == pytest.approx(expected[0])
+    assert ours.recall == pytest.approx(expected[1])
+    # a wider, shifted fake cloud: it covers the reals (recall) better than it
+    # stays among them (precision)
+    assert 0 < ours.precision < ours.recall
+    # the same set: everything covered
+    assert precision_recall(real, real, k=3) == (1.0, 1.0)
+    # far apart: nothing covered
+    assert precision_recall(real, real + 100, k=3) == (0.0, 0.0)
+    # collapse onto one real point: every fake sample is real-looking, but the
+    # fake balls (radius ~ 0) cover only that point's neighbourhood
+    collapsed = real[:1] + 1e-3 * torch.randn(30, 3, generator=gen, dtype=torch.float64)
+    p, r = precision_recall(real, collapsed, k=3)
+    assert p == 1.0 and r <= 2 / 40
+
+
+def test_new_metrics_bad_input():
+    from gentorch.metrics import inception_score, precision_recall, psnr
+
+    with pytest.raises(ValueError, match="K >= 2"):
+        inception_score(torch.zeros(5, 1))
+    with pytest.raises(ValueError, match="shape"):
+        psnr(torch.zeros(2, 3), torch.zeros(2, 4), data_range=1.0)
+    with pytest.raises(ValueError, match="data_range"):
+        psnr(torch.zeros(2, 3), torch.zeros(2, 3), data_range=0.0)
+    with pytest.raises(ValueError, match="more than k=3"):
+        precision_recall(torch.zeros(3, 2), torch.zeros(10, 2))
+    with pytest.raises(ValueError, match="shape"):
+        precision_recall(torch.zeros(10, 2), torch.zeros(10, 3))
