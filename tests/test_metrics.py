@@ -348,3 +348,28 @@ def test_new_metrics_bad_input():
         precision_recall(torch.zeros(3, 2), torch.zeros(10, 2))
     with pytest.raises(ValueError, match="shape"):
         precision_recall(torch.zeros(10, 2), torch.zeros(10, 3))
+
+
+def test_frechet_distance_matches_torchmetrics_fid_on_the_digits_features():
+    from gentorch.data import digits
+    from gentorch.metrics import digits_classifier, frechet_distance
+
+    tm_fid = pytest.importorskip("torchmetrics.image.fid")
+
+    class Features(torch.nn.Module):
+        """The features are passed in already computed."""
+
+        num_features = 128
+
+        def forward(self, x):
+            return x
+
+    classifier = digits_classifier().model
+    with torch.no_grad():
+        val, test = (classifier.features(digits(s).x).double() for s in ("val", "test"))
+    reference = tm_fid.FrechetInceptionDistance(feature=Features())
+    reference.set_dtype(torch.float64)
+    reference.update(val, real=True)
+    reference.update(test, real=False)
+    expected = reference.compute()
+    torch.testing.assert_close(frechet_distance(val, test), expected, rtol=1e-4, atol=0)
