@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 def test_digits_classifier_leaves_the_callers_random_state_alone():
     # the first test of the file: it alone trains afresh (a few seconds)
-    metrics._trained_state.cache_clear()
+    metrics.classifier._trained_state.cache_clear()
     torch.manual_seed(1234)
     before = torch.get_rng_state()
     result = metrics.digits_classifier()  # trains
