@@ -122,6 +122,24 @@ def _check_model(model) -> None:
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
 
 
+def _walk(
+    model, x, timesteps, step, *, class_labels, guidance_scale, return_trajectory
+) -> torch.Tensor | SampleTrajectory:
+    """x <- step(model output at (x, t), t, x) for t in timesteps, in eval mode;
+    `step` returns (new x, estimate of x_0). What `sample` and `invert` share."""
+    xs, x0s = [x], []
+    with eval_mode(model):
+        for t in timesteps:
+            output = _model_output(model, x, t, class_labels, guidance_scale)
+            x, x0 = step(output, t, x)
+            if return_trajectory:
+                xs.append(x)
+                x0s.append(x0)
+    if not return_trajectory:
+        return x
+    return SampleTrajectory(x, torch.stack(xs), torch.stack(x0s), timesteps)
+
+
 @torch.no_grad()
 def sample(
     model: nn.Module,
@@ -176,18 +194,14 @@ def sample(
         )
     else:
         x = check_tensor("noise", noise, shape=tuple(shape), floating=True)
-    xs, x0s = [x], []
-    with eval_mode(model):
-        for t in scheduler.timesteps:
-            output = _model_output(model, x, t, class_labels, guidance_scale)
-            x, x0 = scheduler.step(output, t, x, generator=generator)
-            if return_trajectory:
-                xs.append(x)
-                x0s.append(x0)
-    if not return_trajectory:
-        return x
-    return SampleTrajectory(
-        x, torch.stack(xs), torch.stack(x0s), scheduler.timesteps.clone()
+    return _walk(
+        model,
+        x,
+        scheduler.timesteps.clone(),
+        lambda output, t, x: scheduler.step(output, t, x, generator=generator),
+        class_labels=class_labels,
+        guidance_scale=guidance_scale,
+        return_trajectory=return_trajectory,
     )
 
 
@@ -232,19 +246,15 @@ def invert(
     check_bool("return_trajectory", return_trajectory)
     if num_inference_steps is not None:
         scheduler.set_timesteps(num_inference_steps)
-    x = x0
-    xs, x0s = [x], []
-    timesteps = scheduler.timesteps.flip(0)
-    with eval_mode(model):
-        for t in timesteps:
-            output = _model_output(model, x, t, class_labels, None)
-            x, estimate = scheduler.inverse_step(output, t, x)
-            if return_trajectory:
-                xs.append(x)
-                x0s.append(estimate)
-    if not return_trajectory:
-        return x
-    return SampleTrajectory(x, torch.stack(xs), torch.stack(x0s), timesteps)
+    return _walk(
+        model,
+        x0,
+        scheduler.timesteps.flip(0),
+        scheduler.inverse_step,
+        class_labels=class_labels,
+        guidance_scale=None,
+        return_trajectory=return_trajectory,
+    )
 
 
 class ClassifierGuided(nn.Module):
