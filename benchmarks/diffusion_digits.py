@@ -115,7 +115,9 @@ def one_run(args, prediction_type: str, seed: int) -> dict:
     }
 
 
-def samplers_run(args, seed: int) -> dict:
+def samplers_run(args, seed: int, classifier, labels, test_features) -> dict:
+    """One trained (or loaded) model through every sampler setting; `labels` are
+    the samples' class labels and `test_features` the test digits' features."""
     generator = gt.seed_everything(seed)
     kwargs = {"beta_schedule": "cosine", "prediction_type": args.prediction_type}
     ddpm = gt.diffusion.DDPMScheduler(
@@ -129,12 +131,6 @@ def samplers_run(args, seed: int) -> dict:
     else:
         model = gt.nets.DenoisingMLP(64, hidden=tuple(args.hidden), num_classes=10)
         model.load_state_dict(torch.load(args.checkpoint, weights_only=True))
-    classifier = gt.metrics.digits_classifier().model
-    test = gt.data.digits("test")
-    # the labels of the 270 "val" digits: the floor's class proportions
-    labels = gt.data.digits("val").y
-    with torch.no_grad():
-        test_features = classifier.features(test.x)
     settings = [("ddpm", n) for n in args.ddpm_steps]
     settings += [("ddim", n) for n in args.sampler_steps]
     rows = []
@@ -146,7 +142,7 @@ def samplers_run(args, seed: int) -> dict:
             samples = gt.diffusion.sample(
                 model,
                 scheduler,
-                test.x.shape,
+                (len(labels), 1, 8, 8),
                 class_labels=labels,
                 num_inference_steps=steps,
                 generator=generator,
@@ -169,10 +165,14 @@ def samplers_run(args, seed: int) -> dict:
 
 def samplers_main(args) -> None:
     classifier = gt.metrics.digits_classifier().model
+    val, test = gt.data.digits("val"), gt.data.digits("test")
     with torch.no_grad():
-        val, test = (classifier.features(gt.data.digits(s).x) for s in ("val", "test"))
-    floor = gt.metrics.frechet_distance(val, test).item()
-    runs = [samplers_run(args, seed) for seed in args.seed]
+        val_features, test_features = (classifier.features(d.x) for d in (val, test))
+    floor = gt.metrics.frechet_distance(val_features, test_features).item()
+    # the samples carry the 270 "val" digits' labels: the floor's class proportions
+    runs = [
+        samplers_run(args, seed, classifier, val.y, test_features) for seed in args.seed
+    ]
     settings = []
     for i, row in enumerate(runs[0]["settings"]):
         rows = [run["settings"][i] for run in runs]
