@@ -242,14 +242,20 @@ def test_frechet_distance_bad_input():
         frechet_distance(torch.full((5, 3), float("nan")), torch.zeros(5, 3))
 
 
+class _PassThrough(torch.nn.Module):
+    """torchmetrics' feature extractor for inputs that are already the features
+    (or logits); num_features is what its FID asks of a custom module."""
+
+    num_features = 128
+
+    def forward(self, x):
+        return x
+
+
 def test_inception_score_matches_torchmetrics_and_its_bounds():
     from gentorch.metrics import inception_score
 
     tm_inception = pytest.importorskip("torchmetrics.image.inception")
-
-    class Identity(torch.nn.Module):
-        def forward(self, x):
-            return x
 
     gen = torch.Generator().manual_seed(0)
     logits = 3 * torch.randn(400, 10, generator=gen, dtype=torch.float64)
@@ -257,7 +263,7 @@ def test_inception_score_matches_torchmetrics_and_its_bounds():
         # torchmetrics warns that it keeps every feature, and that the std of one
         # split is undefined; only the mean is compared
         warnings.simplefilter("ignore")
-        reference = tm_inception.InceptionScore(feature=Identity(), splits=1)
+        reference = tm_inception.InceptionScore(feature=_PassThrough(), splits=1)
         reference.update(logits)
         expected = reference.compute()[0]
     torch.testing.assert_close(inception_score(logits), expected, rtol=1e-6, atol=0)
@@ -356,18 +362,10 @@ def test_frechet_distance_matches_torchmetrics_fid_on_the_digits_features():
 
     tm_fid = pytest.importorskip("torchmetrics.image.fid")
 
-    class Features(torch.nn.Module):
-        """The features are passed in already computed."""
-
-        num_features = 128
-
-        def forward(self, x):
-            return x
-
     classifier = digits_classifier().model
     with torch.no_grad():
         val, test = (classifier.features(digits(s).x).double() for s in ("val", "test"))
-    reference = tm_fid.FrechetInceptionDistance(feature=Features())
+    reference = tm_fid.FrechetInceptionDistance(feature=_PassThrough())
     reference.set_dtype(torch.float64)
     reference.update(val, real=True)
     reference.update(test, real=False)
