@@ -301,6 +301,61 @@ def test_psnr_matches_torchmetrics_and_the_closed_form():
     assert psnr(x, x, data_range=2.0).isinf().all()
 
 
+@pytest.mark.parametrize("sigma", [0.5, 1.0, 1.5])
+def test_ssim_matches_torchmetrics(sigma):
+    from gentorch.metrics import ssim
+
+    tm = pytest.importorskip("torchmetrics.functional.image")
+    gen = torch.Generator().manual_seed(1)
+    x = 2 * torch.rand(5, 2, 8, 9, generator=gen, dtype=torch.float64) - 1
+    y = (x + 0.3 * torch.randn(x.shape, generator=gen, dtype=torch.float64)).clamp(
+        -1, 1
+    )
+    expected = tm.structural_similarity_index_measure(
+        y, x, sigma=sigma, data_range=2.0, reduction="none"
+    )
+    torch.testing.assert_close(
+        ssim(y, x, data_range=2.0, sigma=sigma), expected, rtol=1e-6, atol=1e-9
+    )
+
+
+def test_ssim_closed_forms():
+    from gentorch.metrics import ssim
+
+    gen = torch.Generator().manual_seed(2)
+    x = torch.rand(3, 1, 8, 8, generator=gen, dtype=torch.float64)
+    torch.testing.assert_close(ssim(x, x, data_range=1.0), torch.ones(3).double())
+    # flat images a, b: no variance, so SSIM = (2ab + C1) / (a^2 + b^2 + C1)
+    a, b = 0.2, 0.7
+    flat_a = torch.full((1, 1, 8, 8), a, dtype=torch.float64)
+    flat_b = torch.full((1, 1, 8, 8), b, dtype=torch.float64)
+    c1 = 0.01**2
+    torch.testing.assert_close(
+        ssim(flat_a, flat_b, data_range=1.0).item(),
+        (2 * a * b + c1) / (a**2 + b**2 + c1),
+    )
+    # symmetric, and falling as the same noise is scaled up
+    noise = torch.randn(x.shape, generator=gen, dtype=torch.float64)
+    torch.testing.assert_close(
+        ssim(x, x + noise, data_range=1.0), ssim(x + noise, x, data_range=1.0)
+    )
+    values = [ssim(x, x + s * noise, data_range=1.0) for s in (0.05, 0.2, 0.8)]
+    assert (values[0] > values[1]).all() and (values[1] > values[2]).all()
+
+
+def test_ssim_bad_input():
+    from gentorch.metrics import ssim
+
+    with pytest.raises(ValueError, match="shape"):
+        ssim(torch.zeros(2, 1, 8, 8), torch.zeros(2, 1, 8, 7), data_range=1.0)
+    with pytest.raises(ValueError, match="x"):
+        ssim(torch.zeros(2, 8, 8), torch.zeros(2, 8, 8), data_range=1.0)
+    with pytest.raises(ValueError, match="data_range"):
+        ssim(torch.zeros(2, 1, 8, 8), torch.zeros(2, 1, 8, 8), data_range=-1.0)
+    with pytest.raises(ValueError, match="sigma"):
+        ssim(torch.zeros(2, 1, 8, 8), torch.zeros(2, 1, 8, 8), data_range=1, sigma=3)
+
+
 def _brute_force_precision_recall(real, fake, k):
     def covered(points, centres):
         inside = []

@@ -7,7 +7,8 @@ Three modules, each name also ``gt.metrics.<name>``:
 * `gentorch.metrics.coverage`: `mode_coverage`, the Gaussian-mixture benchmark's
   modes, high-quality share and reverse KL.
 * `gentorch.metrics.scores`: `frechet_distance` (the FID's formula on any
-  features), `precision_recall` (k-NN manifolds), `inception_score` and `psnr`.
+  features), `precision_recall` (k-NN manifolds), `inception_score`; `psnr` and
+  `ssim` of reconstructions.
 """
 
 from gentorch.metrics.classifier import (
@@ -22,6 +23,7 @@ from gentorch.metrics.scores import (
     inception_score,
     precision_recall,
     psnr,
+    ssim,
 )
 
 __all__ = [
@@ -35,4 +37,5 @@ __all__ = [
     "mode_coverage",
     "precision_recall",
     "psnr",
+    "ssim",
 ]
