@@ -55,12 +55,9 @@ def nll(model, x):
     return -gt.distributions.categorical_log_prob(levels, logits).sum(dim=1)
 
 
-def one_run(args, seed):
-    generator = gt.seed_everything(seed)
-    data = {
-        split: gt.data.digits(split, order="ordered").x.flatten(1)
-        for split in ("train", "val", "test")
-    }
+def fit(args, generator, train, val):
+    """The recipe's training: the model with its best validation parameters, in eval
+    mode, and {"val_nll_nats", "best_epoch", "epochs", "train_seconds"}."""
     model = build(args)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     best, best_state, best_epoch, epoch = float("inf"), None, 0, 0
@@ -68,8 +65,8 @@ def one_run(args, seed):
     while time.perf_counter() - start < args.budget_seconds:
         epoch += 1
         model.train()
-        order = torch.randperm(len(data["train"]), generator=generator)
-        for batch in data["train"][order].split(args.batch):
+        order = torch.randperm(len(train), generator=generator)
+        for batch in train[order].split(args.batch):
             images = gt.data.shift_pixels(
                 batch.view(-1, 8, 8), prob=args.shift_prob, generator=generator
             )
@@ -80,7 +77,7 @@ def one_run(args, seed):
             optimizer.step()
         model.eval()
         with torch.no_grad():
-            value = nll(model, data["val"]).mean().item()
+            value = nll(model, val).mean().item()
         if value < best:
             best, best_epoch = value, epoch
             best_state = copy.deepcopy(model.state_dict())
@@ -89,16 +86,29 @@ def one_run(args, seed):
     train_seconds = time.perf_counter() - start
     model.load_state_dict(best_state)
     model.eval()
+    info = {
+        "val_nll_nats": best,
+        "best_epoch": best_epoch,
+        "epochs": epoch,
+        "train_seconds": train_seconds,
+    }
+    return model, info
+
+
+def one_run(args, seed):
+    generator = gt.seed_everything(seed)
+    data = {
+        split: gt.data.digits(split, order="ordered").x.flatten(1)
+        for split in ("train", "val", "test")
+    }
+    model, info = fit(args, generator, data["train"], data["val"])
     with torch.no_grad():
         test = nll(model, data["test"]).mean().item()
     return {
         "seed": seed,
         "test_nll_nats": test,
         "test_bits_per_dim": gt.distributions.nats_to_bits_per_dim(test, 64),
-        "val_nll_nats": best,
-        "best_epoch": best_epoch,
-        "epochs": epoch,
-        "train_seconds": train_seconds,
+        **info,
     }
 
 

@@ -55,10 +55,11 @@ DEFAULT_JSON = {
 }
 
 
-def train(args, scheduler, generator, *, conditional: bool):
-    """The recipe's Adam loop; with `conditional`, labels are dropped to the null
-    label with probability args.label_dropout. Returns the model and last loss."""
-    data = gt.data.digits("train")
+def train(args, scheduler, generator, *, conditional: bool, data=None):
+    """The recipe's Adam loop on `data` (default: the digits' "train" split); with
+    `conditional`, labels are dropped to the null label with probability
+    args.label_dropout. Returns the model and last loss."""
+    data = gt.data.digits("train") if data is None else data
     x, y = data.x, data.y
     model = gt.nets.DenoisingMLP(
         64, hidden=tuple(args.hidden), num_classes=10 if conditional else None

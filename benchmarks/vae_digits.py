@@ -63,11 +63,9 @@ def iwae_nll(model, x, k, generator, batch=50):
     return torch.cat(out).mean().item()
 
 
-def one_run(args, seed: int) -> dict:
-    generator = gt.seed_everything(seed)
-    train = gt.data.digits("train", order="ordered").x
-    val = gt.data.digits("val", order="ordered").x
-    test = gt.data.digits("test", order="ordered").x
+def fit(args, generator, train, val, eval_generator):
+    """The recipe's training: the model with its best validation parameters, in eval
+    mode, and {"val_neg_elbo_nats", "best_epoch", "epochs", "train_seconds"}."""
     components = None if args.head == "categorical" else args.components
     model = gt.vae.mlp_vae(
         args.latent_dim,
@@ -76,7 +74,6 @@ def one_run(args, seed: int) -> dict:
         logistic_components=components,
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    eval_generator = torch.Generator().manual_seed(seed + 1000)
     best, best_state, best_epoch, epoch = float("inf"), None, 0, 0
     start = time.perf_counter()
     for epoch in range(1, args.max_epochs + 1):
@@ -97,6 +94,22 @@ def one_run(args, seed: int) -> dict:
     train_seconds = time.perf_counter() - start
     model.load_state_dict(best_state)
     model.eval()
+    info = {
+        "val_neg_elbo_nats": best,
+        "best_epoch": best_epoch,
+        "epochs": epoch,
+        "train_seconds": train_seconds,
+    }
+    return model, info
+
+
+def one_run(args, seed: int) -> dict:
+    generator = gt.seed_everything(seed)
+    train = gt.data.digits("train", order="ordered").x
+    val = gt.data.digits("val", order="ordered").x
+    test = gt.data.digits("test", order="ordered").x
+    eval_generator = torch.Generator().manual_seed(seed + 1000)
+    model, info = fit(args, generator, train, val, eval_generator)
     test_generator = torch.Generator().manual_seed(seed + 2000)
     neg_elbo = mean_neg_elbo(model, test, 100, test_generator)
     nll = iwae_nll(model, test, args.iwae_k, test_generator)
@@ -109,10 +122,7 @@ def one_run(args, seed: int) -> dict:
             neg_elbo, dims
         ),
         "test_iwae_nll_bits_per_dim": gt.distributions.nats_to_bits_per_dim(nll, dims),
-        "val_neg_elbo_nats": best,
-        "best_epoch": best_epoch,
-        "epochs": epoch,
-        "train_seconds": train_seconds,
+        **info,
     }
 
 
