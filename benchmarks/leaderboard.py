@@ -14,7 +14,8 @@ protocol of `vae_digits.py` and `arm_digits.py`). Every model trains on the same
   prior over its 16 tokens; samples are decoded means;
 * arm: chapter 7's MADE over the 64 pixels (`arm_digits.py`'s recipe);
 * ddpm, ddim: one v-prediction DenoisingMLP (chapters 8-9, cosine schedule, T =
-  1,000), sampled by DDPM with 1,000 steps and by DDIM with 50 "trailing" steps.
+  1,000, 6,000 Adam steps), sampled by DDPM with 1,000 steps and by DDIM with 50
+  "trailing" steps, neither clipping x0 (as in chapter 9).
 
 Scores, in the 128 features of `gt.metrics.digits_classifier`, against the 1,000
 training digits (the reference set, as FID references a training set):
