@@ -69,3 +69,27 @@ def test_import_gentorch_changes_no_global_state():
 )
 def test_the_probe_sees_each_kind_of_side_effect(statement, expected):
     assert changed_by(statement) == expected
+
+
+def test_the_wheel_holds_every_module_and_the_classifier_weights(tmp_path):
+    # what `pip install` from the repository (Colab's install cell) puts on disk:
+    # every .py file of gentorch and its subpackages, and the shipped weights
+    pytest.importorskip("setuptools")
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--quiet", "--wheel-dir", str(tmp_path), str(root)],
+        check=True, capture_output=True, cwd=tmp_path,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("gentorch-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    wanted = {
+        path.relative_to(root).as_posix()
+        for path in (root / "gentorch").rglob("*")
+        if path.suffix in (".py", ".pt") and "__pycache__" not in path.parts
+    }
+    assert "gentorch/metrics/digits_classifier.pt" in wanted
+    assert wanted <= names, sorted(wanted - names)

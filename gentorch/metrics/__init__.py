@@ -3,7 +3,8 @@
 Three modules, each name also ``gt.metrics.<name>``:
 
 * `gentorch.metrics.classifier`: `digits_classifier()`, a small convolutional
-  classifier of the bundled digits, trained once per process, and its features.
+  classifier of the bundled digits with shipped weights, and its features;
+  `train_digits_classifier()`, the recipe of those weights.
 * `gentorch.metrics.coverage`: `mode_coverage`, the Gaussian-mixture benchmark's
   modes, high-quality share and reverse KL.
 * `gentorch.metrics.scores`: `frechet_distance` (the FID's formula on any
@@ -15,6 +16,7 @@ from gentorch.metrics.classifier import (
     DigitsClassifier,
     DigitsClassifierResult,
     digits_classifier,
+    train_digits_classifier,
 )
 from gentorch.metrics.coverage import ModeCoverage, mode_coverage
 from gentorch.metrics.scores import (
@@ -38,4 +40,5 @@ __all__ = [
     "precision_recall",
     "psnr",
     "ssim",
+    "train_digits_classifier",
 ]
