@@ -15,7 +15,8 @@ protocol of `vae_digits.py` and `arm_digits.py`). Every model trains on the same
 * arm: chapter 7's MADE over the 64 pixels (`arm_digits.py`'s recipe);
 * ddpm, ddim: one v-prediction DenoisingMLP (chapters 8-9, cosine schedule, T =
   1,000, 6,000 Adam steps), sampled by DDPM with 1,000 steps and by DDIM with 50
-  "trailing" steps, neither clipping x0 (as in chapter 9).
+  "trailing" steps, neither clipping x0 nor the final samples (as in chapter 9),
+  whose values overshoot [-1, 1] a little.
 
 Scores, in the 128 features of `gt.metrics.digits_classifier`, against the 1,000
 training digits (the reference set, as FID references a training set):
@@ -28,6 +29,9 @@ training digits (the reference set, as FID references a training set):
 * nll: test -log p(x) in nats per image where the model has one: exact (arm) or an
   upper bound (vae: IWAE k = 1,000; vqvae: the prior's token NLL + the decoder's);
 * train_seconds, sample_seconds (for N samples).
+
+Samples are scored as the models return them; chapter 10 shows what clamping the
+diffusion samples to [-1, 1] does.
 
 The floor is the same scores for the 797 held-out real digits. `--samples` saves
 seed 0's samples (1,000 per model, float16) and reconstructions of the test digits
