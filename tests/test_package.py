@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -79,9 +80,18 @@ def test_the_wheel_holds_every_module_and_the_classifier_weights(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
+    # build from a copy, so that setuptools' build/ folder stays out of the checkout
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, source / name)
+    shutil.copytree(
+        root / "gentorch", source / "gentorch",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )  # fmt: skip
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "--quiet", "--wheel-dir", str(tmp_path), str(root)],
+         "--quiet", "--wheel-dir", str(tmp_path), str(source)],
         check=True, capture_output=True, cwd=tmp_path,
     )  # fmt: skip
     (wheel,) = tmp_path.glob("gentorch-*.whl")
