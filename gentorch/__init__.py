@@ -10,7 +10,8 @@ reparameterization, bits/dim), ``divergences`` (KL, JS, f-divergences, 1-D
 Wasserstein), ``ae`` (autoencoders, PCA, corruption), ``arm`` (masked autoregressive
 networks), ``vae`` (VAE, negative ELBO, IWAE bound), ``vq`` (vector quantizer,
 codebook usage), ``diffusion`` (noise schedules, the DDPM scheduler, loss and
-sampler), ``gan`` (GAN losses, networks and training steps), ``metrics`` (the digits
+sampler), ``flow`` (flow matching: straight paths, the velocity loss, ODE samplers),
+``gan`` (GAN losses, networks and training steps), ``metrics`` (the digits
 classifier, mode coverage), ``mode_collapse`` (the ring and grid benchmark of the GAN
 papers: its methods and one training run), ``train`` (History, train_loop), ``plot``
 (figures), ``widgets`` (explorers).
@@ -23,6 +24,7 @@ from . import (
     diffusion,
     distributions,
     divergences,
+    flow,
     gan,
     metrics,
     mode_collapse,
@@ -56,6 +58,7 @@ __all__ = [
     "diffusion",
     "distributions",
     "divergences",
+    "flow",
     "gan",
     "metrics",
     "mode_collapse",
