@@ -112,7 +112,9 @@ def one_run(args, seed):
     }
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; its defaults are the recipe (benchmarks/leaderboard.py
+    reads them too)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, nargs="+", default=[0])
     parser.add_argument("--hidden", type=int, nargs="+", default=[1024, 1024])
@@ -124,7 +126,11 @@ def main() -> None:
     parser.add_argument("--patience", type=int, default=30)
     parser.add_argument("--budget-seconds", type=float, default=170.0)
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     runs = [one_run(args, seed) for seed in args.seed]
     means = mean_over_seeds(runs)
     params = gt.count_parameters(build(args))

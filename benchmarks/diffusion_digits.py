@@ -204,7 +204,9 @@ def samplers_main(args) -> None:
     write_json(args.json, args, runs, {}, settings=settings, floor=floor)
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; its defaults are the recipe (benchmarks/leaderboard.py
+    reads them too)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--mode", choices=list(DEFAULT_JSON), default="prediction-types"
@@ -237,7 +239,11 @@ def main() -> None:
     )
     parser.add_argument("--draws", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     if args.json is None:
         args.json = DEFAULT_JSON[args.mode]
     if args.mode == "samplers":

@@ -127,13 +127,10 @@ def gan(data, generator, *, batch_norm: bool, noise: bool):
 
 def vae(data, generator):
     """Chapter 6's VAE with vae_digits.py's recipe and early stopping."""
-    parser_defaults = SimpleNamespace(
-        head="logistic", components=2, latent_dim=16, hidden=[512, 512], lr=1e-3,
-        batch=100, max_epochs=400, eval_every=5, patience=40,
-    )  # fmt: skip
+    recipe = vae_digits.build_parser().parse_args([])
     eval_generator = torch.Generator().manual_seed(generator.initial_seed() + 1000)
     model, _ = vae_digits.fit(
-        parser_defaults, generator, data["train"], data["val"], eval_generator
+        recipe, generator, data["train"], data["val"], eval_generator
     )
 
     def sample(n, gen):
@@ -266,10 +263,7 @@ def vqvae(data, generator):
 
 def arm(data, generator):
     """Chapter 7's MADE over the pixels, arm_digits.py's recipe."""
-    args = SimpleNamespace(
-        hidden=[1024, 1024], components=2, dropout=0.5, shift_prob=0.5, lr=1e-3,
-        batch=100, patience=30, budget_seconds=170.0,
-    )  # fmt: skip
+    args = arm_digits.build_parser().parse_args([])
     flat = {k: v.flatten(1) for k, v in data.items()}
     model, _ = arm_digits.fit(args, generator, flat["train"], flat["val"])
 
@@ -292,7 +286,7 @@ def arm(data, generator):
 def diffusion(data, generator):
     """Chapters 8-9's unconditional DenoisingMLP, v-prediction, cosine, T = 1,000;
     returns the DDPM-1000 and the DDIM-50 ("trailing") samplers of one network."""
-    args = SimpleNamespace(hidden=[512, 512, 512], lr=1e-3, steps=6000, batch=128)
+    args = diffusion_digits.build_parser().parse_args([])
     kw = dict(beta_schedule="cosine", prediction_type="v_prediction")
     ddpm = gt.diffusion.DDPMScheduler(1000, clip_sample=False, **kw)
     ddim = gt.diffusion.DDIMScheduler(
