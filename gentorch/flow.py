@@ -49,6 +49,13 @@ TIME_SCALE = 1000.0
 Model = Callable[..., torch.Tensor]
 
 
+def _call(model: Model, x: torch.Tensor, timesteps: torch.Tensor, class_labels):
+    # timesteps = TIME_SCALE * t; labels are passed only when there are any
+    if class_labels is None:
+        return model(x, timesteps)
+    return model(x, timesteps, class_labels)
+
+
 def _times(name: str, t: torch.Tensor, batch: int) -> torch.Tensor:
     check_tensor(name, t, shape=(batch,), floating=True)
     if (t < 0).any() or (t > 1).any():
@@ -105,10 +112,8 @@ def flow_matching_loss(
     noise = randn(tuple(x0.shape), **kw) if noise is None else noise
     t = rand((len(x0),), **kw) if t is None else t
     x_t = interpolate(x0, noise, t)
-    args = (x_t, TIME_SCALE * t) if class_labels is None else (
-        x_t, TIME_SCALE * t, class_labels
-    )  # fmt: skip
-    error = model(*args) - target_velocity(x0, noise)
+    prediction = _call(model, x_t, TIME_SCALE * t, class_labels)
+    error = prediction - target_velocity(x0, noise)
     return error.pow(2).flatten(1).sum(1)
 
 
@@ -172,10 +177,10 @@ def sample(
     def velocity(x: torch.Tensor, t: float) -> torch.Tensor:
         nonlocal nfe
         nfe += 1
-        t_batch = torch.full((len(x),), TIME_SCALE * t, device=x.device, dtype=x.dtype)
-        if class_labels is None:
-            return model(x, t_batch)
-        return model(x, t_batch, class_labels)
+        timesteps = torch.full(
+            (len(x),), TIME_SCALE * t, device=x.device, dtype=x.dtype
+        )
+        return _call(model, x, timesteps, class_labels)
 
     with eval_mode(model), torch.no_grad():
         for t, t_next in zip(times[:-1], times[1:], strict=True):
