@@ -294,15 +294,19 @@ def test_inception_score_matches_torchmetrics_and_its_bounds():
     )
 
 
+def _noisy_pair(shape, noise, seed):
+    """Images x uniform in [-1, 1] and y = x + noise * N(0, I), clamped: float64."""
+    gen = torch.Generator().manual_seed(seed)
+    x = 2 * torch.rand(shape, generator=gen, dtype=torch.float64) - 1
+    y = x + noise * torch.randn(shape, generator=gen, dtype=torch.float64)
+    return x, y.clamp(-1, 1)
+
+
 def test_psnr_matches_torchmetrics_and_the_closed_form():
     from gentorch.metrics import psnr
 
     tm_image = pytest.importorskip("torchmetrics.image")
-    gen = torch.Generator().manual_seed(0)
-    x = 2 * torch.rand(6, 1, 8, 8, generator=gen, dtype=torch.float64) - 1
-    y = (x + 0.1 * torch.randn(x.shape, generator=gen, dtype=torch.float64)).clamp(
-        -1, 1
-    )
+    x, y = _noisy_pair((6, 1, 8, 8), 0.1, seed=0)
     reference = tm_image.PeakSignalNoiseRatio(
         data_range=2.0, reduction=None, dim=(1, 2, 3)
     )
@@ -323,11 +327,7 @@ def test_ssim_matches_torchmetrics(sigma):
     from gentorch.metrics import ssim
 
     tm = pytest.importorskip("torchmetrics.functional.image")
-    gen = torch.Generator().manual_seed(1)
-    x = 2 * torch.rand(5, 2, 8, 9, generator=gen, dtype=torch.float64) - 1
-    y = (x + 0.3 * torch.randn(x.shape, generator=gen, dtype=torch.float64)).clamp(
-        -1, 1
-    )
+    x, y = _noisy_pair((5, 2, 8, 9), 0.3, seed=1)
     expected = tm.structural_similarity_index_measure(
         y, x, sigma=sigma, data_range=2.0, reduction="none"
     )
