@@ -36,6 +36,7 @@ __all__ = [
     "interpolate",
     "minibatch_ot",
     "noise_from_velocity",
+    "straightness",
     "sample",
     "target_velocity",
     "velocity_from_x0",
@@ -193,6 +194,28 @@ def sample(
                 path.append(x)
     trajectory = torch.stack(path) if return_trajectory else None
     return FlowSample(x, nfe, trajectory)
+
+
+def straightness(trajectory: torch.Tensor) -> torch.Tensor:
+    """Liu et al.'s (2022, eq. 6) straightness of each sampled path, per example:
+
+        S = integral over t in [0, 1] of ||(x_1 - x_0) - dx_t/dt||^2 dt,
+
+    0 for a straight path run at constant speed, larger the more the velocity
+    strays from the chord's. `trajectory` is what `sample` returns with
+    ``return_trajectory=True``: (steps + 1, B, ...) on a uniform grid from t = 1
+    (noise, x_1) to t = 0 (x_0); dx/dt is each step's mean velocity.
+    """
+    check_tensor("trajectory", trajectory, floating=True)
+    if trajectory.ndim < 2 or len(trajectory) < 2:
+        raise ValueError(
+            "trajectory must have shape (steps + 1, B, ...) with steps >= 1; "
+            f"got {tuple(trajectory.shape)}"
+        )
+    steps = len(trajectory) - 1
+    chord = trajectory[0] - trajectory[-1]  # x_1 - x_0: the mean velocity
+    velocity = (trajectory[:-1] - trajectory[1:]) * steps  # per step, dt = 1/steps
+    return (velocity - chord).pow(2).flatten(2).sum(2).mean(0)
 
 
 def x0_from_velocity(sample: torch.Tensor, velocity: torch.Tensor, t: torch.Tensor):

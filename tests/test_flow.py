@@ -163,6 +163,26 @@ def test_vp_to_flow_maps_ddpm_points_onto_the_straight_path():
     assert (t[order].diff() > 0).all()
 
 
+def test_straightness_is_zero_for_lines_and_matches_a_quarter_circle():
+    # a straight path at constant speed, in any dimension: S = 0
+    x1, x0 = torch.randn(4, 3, 2, dtype=torch.float64).unbind(0)[:2]
+    ts = torch.linspace(1, 0, 9, dtype=torch.float64)
+    line = torch.stack([(1 - t) * x0 + t * x1 for t in ts])
+    zero = torch.zeros(3, dtype=line.dtype)
+    torch.testing.assert_close(flow.straightness(line), zero)
+    # the same line at uneven speed is not straight in Liu et al.'s sense:
+    # S = integral of (c'(t) - 1)^2 ||x1 - x0||^2 with c(t) = t^2, i.e. 1/3 ||.||^2
+    fine = torch.linspace(1, 0, 4001, dtype=torch.float64)
+    uneven = torch.stack([(1 - t * t) * x0 + t * t * x1 for t in fine])
+    expected = (x1 - x0).pow(2).sum(-1) / 3
+    torch.testing.assert_close(flow.straightness(uneven), expected, rtol=1e-5, atol=0)
+    # a quarter circle x(t) = (cos(pi t / 2), sin(pi t / 2)): S = pi^2 / 4 - 2
+    angle = math.pi / 2 * fine
+    circle = torch.stack([angle.cos(), angle.sin()], -1)[:, None]
+    got = flow.straightness(circle).item()
+    assert got == pytest.approx(math.pi**2 / 4 - 2, rel=1e-5)
+
+
 def test_bad_inputs():
     x = torch.zeros(3, 2)
     with pytest.raises(ValueError, match=r"t must lie in \[0, 1\]"):
@@ -177,6 +197,8 @@ def test_bad_inputs():
         flow.velocity_from_x0(x, x, torch.zeros(3))
     with pytest.raises(TypeError, match="noise must be a floating"):
         flow.sample(lambda a, b: a, torch.zeros(3, 2, dtype=torch.int64), num_steps=1)
+    with pytest.raises(ValueError, match="trajectory must have shape"):
+        flow.straightness(torch.zeros(1, 3, 2))
     assert math.isfinite(flow.TIME_SCALE)
     with eval_mode(torch.nn.Linear(2, 2)):
         pass
