@@ -55,10 +55,18 @@ DEFAULT_JSON = {
 }
 
 
-def train(args, scheduler, generator, *, conditional: bool, data=None):
+def train(args, scheduler, generator, *, conditional: bool, data=None, loss_fn=None):
     """The recipe's Adam loop on `data` (default: the digits' "train" split); with
     `conditional`, labels are dropped to the null label with probability
-    args.label_dropout. Returns the model and last loss."""
+    args.label_dropout. `loss_fn(model, x0, class_labels=, generator=)` returns
+    per-example losses (default: `gt.diffusion.diffusion_loss` with `scheduler`;
+    flow_digits.py passes `gt.flow.flow_matching_loss`). Returns the model and last
+    loss."""
+    if loss_fn is None:
+
+        def loss_fn(model, x0, **kw):
+            return gt.diffusion.diffusion_loss(model, scheduler, x0, **kw)
+
     data = gt.data.digits("train") if data is None else data
     x, y = data.x, data.y
     model = gt.nets.DenoisingMLP(
@@ -72,9 +80,8 @@ def train(args, scheduler, generator, *, conditional: bool, data=None):
         if conditional:
             drop = torch.rand(args.batch, generator=generator) < args.label_dropout
             labels = torch.where(drop, 10, y[index])
-        loss = gt.diffusion.diffusion_loss(
-            model, scheduler, x[index], class_labels=labels, generator=generator
-        ).mean()
+        loss = loss_fn(model, x[index], class_labels=labels, generator=generator)
+        loss = loss.mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
