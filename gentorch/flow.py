@@ -27,7 +27,7 @@ from typing import Literal, NamedTuple
 import torch
 
 from gentorch._checks import check_bool, check_choice, check_int, check_tensor
-from gentorch.utils import eval_mode, expand_like, rand, randn
+from gentorch.utils import call_model, eval_mode, expand_like, rand, randn
 
 __all__ = [
     "TIME_SCALE",
@@ -48,13 +48,6 @@ __all__ = [
 TIME_SCALE = 1000.0
 
 Model = Callable[..., torch.Tensor]
-
-
-def _call(model: Model, x: torch.Tensor, timesteps: torch.Tensor, class_labels):
-    # timesteps = TIME_SCALE * t; labels are passed only when there are any
-    if class_labels is None:
-        return model(x, timesteps)
-    return model(x, timesteps, class_labels)
 
 
 def _times(name: str, t: torch.Tensor, batch: int) -> torch.Tensor:
@@ -113,7 +106,7 @@ def flow_matching_loss(
     noise = randn(tuple(x0.shape), **kw) if noise is None else noise
     t = rand((len(x0),), **kw) if t is None else t
     x_t = interpolate(x0, noise, t)
-    prediction = _call(model, x_t, TIME_SCALE * t, class_labels)
+    prediction = call_model(model, x_t, TIME_SCALE * t, class_labels)
     error = prediction - target_velocity(x0, noise)
     return error.pow(2).flatten(1).sum(1)
 
@@ -181,7 +174,7 @@ def sample(
         timesteps = torch.full(
             (len(x),), TIME_SCALE * t, device=x.device, dtype=x.dtype
         )
-        return _call(model, x, timesteps, class_labels)
+        return call_model(model, x, timesteps, class_labels)
 
     with eval_mode(model), torch.no_grad():
         for t, t_next in zip(times[:-1], times[1:], strict=True):

@@ -12,7 +12,7 @@ import contextlib
 import os
 import random
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -33,6 +33,7 @@ from gentorch._checks import (
 __all__ = [
     "BOOK_FILES_URL",
     "book_file",
+    "call_model",
     "count_parameters",
     "eval_mode",
     "expand_like",
@@ -187,6 +188,20 @@ def count_parameters(model: torch.nn.Module, *, trainable_only: bool = True) -> 
     return sum(
         p.numel() for p in model.parameters() if p.requires_grad or not trainable_only
     )
+
+
+def call_model(
+    model: Callable[..., torch.Tensor],
+    x: torch.Tensor,
+    timesteps: torch.Tensor,
+    class_labels: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``model(x, timesteps)``, or ``model(x, timesteps, class_labels)`` when labels
+    are given: how the diffusion and flow processes call a denoiser, so that an
+    unconditional network need not accept a labels argument."""
+    if class_labels is None:
+        return model(x, timesteps)
+    return model(x, timesteps, class_labels)
 
 
 def eval_mode(

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from gentorch.utils import (
+    call_model,
     count_parameters,
     eval_mode,
     expand_like,
@@ -145,6 +146,25 @@ def test_count_parameters_rejects_bad_input():
         count_parameters([torch.nn.Parameter(torch.ones(2))])
     with pytest.raises(TypeError, match="trainable_only"):
         count_parameters(torch.nn.Linear(2, 2), trainable_only="yes")
+
+
+def test_call_model_passes_labels_only_when_given():
+    calls = []
+
+    def unconditional(x, t):
+        calls.append((x, t))
+        return x + t
+
+    def conditional(x, t, labels):
+        return x + t + labels
+
+    x, t, y = torch.ones(2), torch.full((2,), 2.0), torch.tensor([3, 4])
+    torch.testing.assert_close(call_model(unconditional, x, t), x + t)
+    assert len(calls) == 1
+    torch.testing.assert_close(call_model(conditional, x, t, y), x + t + y)
+    with pytest.raises(TypeError):
+        # a labelled call to a network without a labels argument fails loudly
+        call_model(unconditional, x, t, y)
 
 
 def test_eval_mode_switches_modes_and_restores_each_flag():

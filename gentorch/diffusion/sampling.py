@@ -19,7 +19,7 @@ from torch import nn
 from gentorch._checks import check_bool, check_number, check_tensor
 from gentorch.diffusion.ddim import DDIMScheduler
 from gentorch.diffusion.schedulers import DDPMScheduler
-from gentorch.utils import eval_mode, rand, randn
+from gentorch.utils import call_model, eval_mode, rand, randn
 
 __all__ = [
     "ClassifierGuided",
@@ -46,12 +46,6 @@ class SampleTrajectory(NamedTuple):
 
 
 Model = Callable[..., torch.Tensor]
-
-
-def _call(model: Model, x: torch.Tensor, t: torch.Tensor, class_labels):
-    if class_labels is None:
-        return model(x, t)
-    return model(x, t, class_labels)
 
 
 def diffusion_loss(
@@ -95,7 +89,7 @@ def diffusion_loss(
     if noise is None:
         noise = randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
     xt = scheduler.add_noise(x0, noise, timesteps)
-    output = _call(model, xt, timesteps.to(x0.device), class_labels)
+    output = call_model(model, xt, timesteps.to(x0.device), class_labels)
     if scheduler.prediction_type == "epsilon":
         target = noise
     elif scheduler.prediction_type == "sample":
@@ -110,10 +104,10 @@ def _model_output(model, x, t, class_labels, guidance_scale) -> torch.Tensor:
     """The network's output at (x, t) for every example, classifier-free guided
     (u + guidance_scale (c - u)) when `guidance_scale` is not None."""
     t_batch = torch.full((x.shape[0],), int(t), device=x.device)
-    output = _call(model, x, t_batch, class_labels)
+    output = call_model(model, x, t_batch, class_labels)
     if guidance_scale is None:
         return output
-    unconditional = _call(model, x, t_batch, None)
+    unconditional = call_model(model, x, t_batch, None)
     return unconditional + guidance_scale * (output - unconditional)
 
 
