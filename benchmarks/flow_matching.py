@@ -48,13 +48,13 @@ ROOT = Path(__file__).resolve().parents[1]
 NFES = (2, 4, 8, 16, 32)
 
 
-def fit(model, args, steps: int, lr: float, pairs, generator):
-    """Adam with a cosine decay on the flow-matching loss of `pairs()` batches."""
+def fit(model, steps: int, lr: float, batch_loss):
+    """Adam with a cosine decay on the mean of `batch_loss(model)`, a fresh batch's
+    per-example losses at each step."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
     for _ in range(steps):
-        x0, noise = pairs()
-        loss = gt.flow.flow_matching_loss(model, x0, noise=noise, generator=generator)
+        loss = batch_loss(model)
         optimizer.zero_grad()
         loss.mean().backward()
         optimizer.step()
@@ -64,17 +64,23 @@ def fit(model, args, steps: int, lr: float, pairs, generator):
 
 def train_diffusion(args, scheduler, generator):
     """The same network and budget, trained as chapter 8's v-prediction model."""
-    model = gt.nets.DenoisingMLP(2, hidden=tuple(args.hidden))
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, args.steps)
-    for _ in range(args.steps):
+
+    def batch_loss(model):
         x0 = gt.data.grid(args.batch, generator=generator)
-        loss = gt.diffusion.diffusion_loss(model, scheduler, x0, generator=generator)
-        optimizer.zero_grad()
-        loss.mean().backward()
-        optimizer.step()
-        decay.step()
-    return model
+        return gt.diffusion.diffusion_loss(model, scheduler, x0, generator=generator)
+
+    model = gt.nets.DenoisingMLP(2, hidden=tuple(args.hidden))
+    return fit(model, args.steps, args.lr, batch_loss)
+
+
+def flow_loss(pairs, generator):
+    """The flow-matching loss of the (x0, noise) batches that `pairs()` draws."""
+
+    def batch_loss(model):
+        x0, noise = pairs()
+        return gt.flow.flow_matching_loss(model, x0, noise=noise, generator=generator)
+
+    return batch_loss
 
 
 def flows(args, generator) -> tuple[dict, dict]:
@@ -92,7 +98,7 @@ def flows(args, generator) -> tuple[dict, dict]:
     start = time.perf_counter()
     base = gt.nets.DenoisingMLP(2, hidden=tuple(args.hidden))
     models["independent"] = fit(
-        base, args, args.steps, args.lr, fresh(False), generator
+        base, args.steps, args.lr, flow_loss(fresh(False), generator)
     )
     seconds["independent"] = time.perf_counter() - start
     more = {"control": (fresh(False), args.finetune_lr),
@@ -112,13 +118,14 @@ def flows(args, generator) -> tuple[dict, dict]:
         if name in args.models:
             start = time.perf_counter()
             model = copy.deepcopy(base)
-            models[name] = fit(model, args, args.finetune_steps, lr, pairs, generator)
+            loss = flow_loss(pairs, generator)
+            models[name] = fit(model, args.finetune_steps, lr, loss)
             seconds[name] = time.perf_counter() - start
     if "ot_scratch" in args.models:
         start = time.perf_counter()
         model = gt.nets.DenoisingMLP(2, hidden=tuple(args.hidden))
         models["ot_scratch"] = fit(
-            model, args, args.steps, args.lr, fresh(True), generator
+            model, args.steps, args.lr, flow_loss(fresh(True), generator)
         )
         seconds["ot_scratch"] = time.perf_counter() - start
     return models, seconds
